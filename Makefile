@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+# The embedded default: SQLite in instance/, no Redis; demo games with their window.
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) slots generate
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The whole suite against this machine's PostgreSQL and Redis (and SQLite).
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/generation.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

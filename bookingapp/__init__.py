@@ -1,0 +1,64 @@
+"""bookingapp: a booking site whose games always show a rolling window of slots."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+from config import Config
+
+from .extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
+from .slots.clock import Clock, SystemClock
+
+
+def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, Mapping):
+        app.config.from_mapping(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _configure_logging(app)
+    app.extensions["clock"] = clock or SystemClock()
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("bookingapp")
+    if not logger.handlers and not app.testing:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _init_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    init_redis(app)
+    for key, value in cache_config(app).items():
+        app.config.setdefault(key, value)
+    cache.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .booking import bp as booking_bp
+
+    app.register_blueprint(booking_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from .cli import demo_cli, slots_cli
+
+    app.cli.add_command(slots_cli)
+    app.cli.add_command(demo_cli)

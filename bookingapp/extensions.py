@@ -1,0 +1,77 @@
+"""Extensions, created unbound and attached to an app in ``create_app``."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, current_app
+from flask_caching import Cache
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
+
+# Named constraints keep migrations stable across databases and autogenerate runs.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+cache = Cache()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def init_redis(app: Flask) -> None:
+    """Attach a Redis client (or None on the embedded default) as ``app.extensions['redis']``.
+
+    redis-py's connection pool notices a fork and reconnects, so creating the client
+    before gunicorn forks is safe.
+    """
+    url = app.config.get("REDIS_URL")
+    client = None
+    if url:
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    else:
+        log.warning(
+            "REDIS_URL is not set: using a process-local lock and cache "
+            "(fine for one process, not for several workers or hosts)"
+        )
+    app.extensions["redis"] = client
+
+
+def redis_client() -> redis.Redis | None:
+    """The app's Redis client, or None when running without Redis."""
+    return current_app.extensions.get("redis")
+
+
+def redis_key(*parts: object) -> str:
+    """A Redis key under the app's prefix, e.g. ``bookingapp:daily:2027-03-14``."""
+    return ":".join([current_app.config["REDIS_PREFIX"], *map(str, parts)])
+
+
+def cache_config(app: Flask) -> dict:
+    """Flask-Caching settings: Redis when configured, a process-local cache otherwise."""
+    prefix = app.config["REDIS_PREFIX"] + ":cache:"
+    if app.config.get("REDIS_URL"):
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": app.config["REDIS_URL"],
+            "CACHE_KEY_PREFIX": prefix,
+            "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": prefix}

@@ -1,0 +1,251 @@
+"""The schema: games, their slots and bookings, maintenance runs, staff and API tokens.
+
+Invariants live here as constraints, so the database refuses what must never happen:
+one slot per (game, start), never more seats booked than the slot has.
+"""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .slots.engine import Schedule, parse_weekly_hours
+
+UTC = timezone.utc
+
+# 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is 64-bit already and only
+# auto-increments under that exact type name.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; SQLite (which keeps no offset) gets naive UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class BookingMode(str, enum.Enum):
+    SHARED = "shared"  # each booking takes party_size seats; strangers share a slot
+    PRIVATE = "private"  # one group takes the whole slot
+
+
+class BookingStatus(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class RunTrigger(str, enum.Enum):
+    DAILY = "daily"
+    VIEW = "view"
+    CLI = "cli"
+    ADMIN = "admin"
+
+
+class RunStatus(str, enum.Enum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Game(db.Model):
+    __tablename__ = "games"
+    __table_args__ = (
+        CheckConstraint("slot_minutes BETWEEN 1 AND 1440", name="slot_minutes_range"),
+        CheckConstraint("gap_minutes BETWEEN 0 AND 1440", name="gap_minutes_range"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("min_party >= 1 AND min_party <= capacity", name="min_party_range"),
+        CheckConstraint("days_ahead IS NULL OR days_ahead BETWEEN 1 AND 366", name="days_ahead_range"),
+        CheckConstraint("min_notice_minutes >= 0", name="min_notice_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    gap_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    capacity: Mapped[int] = mapped_column(Integer)
+    days_ahead: Mapped[int | None] = mapped_column(Integer)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    booking_mode: Mapped[BookingMode] = mapped_column(
+        _enum(BookingMode, "booking_mode"), default=BookingMode.SHARED
+    )
+    min_party: Mapped[int] = mapped_column(Integer, default=1)
+    weekly_hours: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    closures: Mapped[list] = mapped_column(db.JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Last local date whose slots are known to be written; the daily top-up starts after it.
+    generated_through: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slots: Mapped[list[Slot]] = relationship(back_populates="game", passive_deletes=True)
+
+    def schedule(self) -> Schedule:
+        """The engine's view of this game."""
+        return Schedule(
+            timezone=self.timezone,
+            slot_minutes=self.slot_minutes,
+            gap_minutes=self.gap_minutes or 0,
+            weekly_hours=parse_weekly_hours(self.weekly_hours),
+            closures=frozenset(date.fromisoformat(d) for d in self.closures or ()),
+        )
+
+    def window_days(self, default: int) -> int:
+        """How many local days of slots this game keeps ahead."""
+        return self.days_ahead or default
+
+    def __repr__(self) -> str:
+        return f"<Game {self.slug}>"
+
+
+class Slot(db.Model):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("game_id", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    game_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+    game: Mapped[Game] = relationship(back_populates="slots")
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.booked
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.game_id} {self.starts_at.isoformat()}>"
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (CheckConstraint("party_size >= 1", name="party_size_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="RESTRICT"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    party_size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[BookingStatus] = mapped_column(
+        _enum(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
+    )
+    cancel_token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    slot: Mapped[Slot] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is BookingStatus.CANCELLED
+
+
+class MaintenanceRun(db.Model):
+    """One pass of slot maintenance, whoever started it; how operators see the background."""
+
+    __tablename__ = "maintenance_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    trigger: Mapped[RunTrigger] = mapped_column(_enum(RunTrigger, "run_trigger"))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), default=RunStatus.RUNNING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    games_checked: Mapped[int] = mapped_column(Integer, default=0)
+    slots_created: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    # The daily boundary a `daily` run served (the key it held), for operators.
+    day_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class MaintenanceClaim(db.Model):
+    """The database guard used when Redis is unreachable: one row per daily boundary."""
+
+    __tablename__ = "maintenance_claims"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

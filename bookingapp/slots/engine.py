@@ -1,0 +1,360 @@
+"""Turn a game's weekly schedule into concrete slots.
+
+Pure: plain dates, times and zone names in, UTC ``(starts_at, ends_at)`` pairs out.
+Nothing here knows about Flask, SQLAlchemy or Redis, so every rule of the slot
+contract (opening ranges, past-midnight ranges, closures, DST) is tested on its own.
+
+Rules, in the game's local time zone:
+- within an opening range, slots start at ``open`` and then every
+  ``slot_minutes + gap_minutes`` on the wall clock, while the slot ends (in real
+  time) by ``close``;
+- a range whose close is "24:00" or not after its open runs past midnight and
+  belongs to the day it opens; a closure removes that whole opening day;
+- a start that does not exist on the wall clock (spring-forward gap) is skipped,
+  an ambiguous one (fall-back) takes its first occurrence;
+- a slot lasts exactly ``slot_minutes`` of real time, and slots never overlap: a
+  start that the DST jump pulls inside the previous slot (or its gap) is skipped.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Mapping, NamedTuple, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+UTC = timezone.utc
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+MAX_SLOT_MINUTES = MINUTES_PER_DAY
+_MIDNIGHT = time(0)
+_MIDNIGHT_FOLD1 = time(0, fold=1)
+_ONE_DAY = timedelta(days=1)
+_TWO_DAYS = timedelta(days=2)
+
+# ASCII digits only, and the whole string: "\d" and "$" would let "0١:00" and "09:30\n" in.
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be turned into slots; ``problems`` maps field to message."""
+
+    def __init__(self, problems: Mapping[str, str]):
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.problems.items()))
+
+
+class SlotTimes(NamedTuple):
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class OpeningRange:
+    """One ``[opens, closes]`` range of a weekday; ``overnight`` means it closes the next date."""
+
+    opens: time
+    closes: time
+    overnight: bool = False
+
+    @property
+    def start_minute(self) -> int:
+        return self.opens.hour * 60 + self.opens.minute
+
+    @property
+    def end_minute(self) -> int:
+        """Minutes after the opening day's midnight at which the range closes."""
+        end = self.closes.hour * 60 + self.closes.minute
+        return end + MINUTES_PER_DAY if self.overnight else end
+
+    def as_strings(self) -> list[str]:
+        closes = "24:00" if self.overnight and self.closes == time(0) else self.closes.strftime("%H:%M")
+        return [self.opens.strftime("%H:%M"), closes]
+
+
+WeeklyHours = tuple[tuple[OpeningRange, ...], ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the engine needs of a game: its zone, slot length, gap, hours and closures."""
+
+    timezone: str
+    slot_minutes: int
+    weekly_hours: WeeklyHours
+    gap_minutes: int = 0
+    closures: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# --- parsing and validation ---------------------------------------------------------
+
+def parse_time(text: str, *, allow_24: bool = False) -> time:
+    """Parse "HH:MM" (and "24:00" when allowed, returned as midnight)."""
+    if not isinstance(text, str):
+        raise ValueError("must be a time like 09:30")
+    if allow_24 and text == "24:00":
+        return time(0)
+    match = _HHMM.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text[:20]!r} is not a time like 09:30")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_range(pair: Sequence[str]) -> OpeningRange:
+    """Parse one ``["HH:MM", "HH:MM"]`` pair into an opening range."""
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise ValueError("each range must be a pair [open, close]")
+    if pair[0] == "24:00":
+        raise ValueError("a range cannot open at 24:00")
+    opens = parse_time(pair[0])
+    closes = parse_time(pair[1], allow_24=True)
+    overnight = pair[1] == "24:00" or closes <= opens
+    return OpeningRange(opens, closes, overnight)
+
+
+def parse_weekly_hours(raw: Mapping[str, Sequence[Sequence[str]]] | None) -> WeeklyHours:
+    """Parse ``{"mon": [["10:00", "22:00"]], ...}``; missing days are closed.
+
+    Raises ScheduleError naming each bad weekday.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ScheduleError({"weekly_hours": "must map weekdays (mon..sun) to lists of ranges"})
+    problems: dict[str, str] = {}
+    unknown = sorted(str(k) for k in raw if k not in WEEKDAYS)
+    if unknown:
+        problems["weekly_hours"] = f"unknown weekday {', '.join(unknown)[:60]}; use mon..sun"
+    days: list[tuple[OpeningRange, ...]] = []
+    for name in WEEKDAYS:
+        ranges = raw.get(name)
+        if ranges is None:
+            ranges = []
+        try:
+            if not isinstance(ranges, (list, tuple)):
+                raise ValueError("must be a list of [open, close] ranges")
+            days.append(tuple(sorted((parse_range(p) for p in ranges), key=lambda r: r.opens)))
+        except ValueError as exc:
+            problems[f"weekly_hours.{name}"] = str(exc)
+            days.append(())
+    if problems:
+        raise ScheduleError(problems)
+    return tuple(days)
+
+
+def weekly_hours_to_json(hours: WeeklyHours) -> dict[str, list[list[str]]]:
+    """The JSON form of weekly hours, every weekday present."""
+    return {name: [r.as_strings() for r in ranges] for name, ranges in zip(WEEKDAYS, hours)}
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    """Return the zone for an IANA name, or raise ScheduleError."""
+    if not isinstance(name, str) or name not in _known_zones():
+        raise ScheduleError({"timezone": f"{str(name)[:60]!r} is not a known IANA time zone"})
+    return ZoneInfo(name)
+
+
+def _known_zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def schedule_problems(hours: WeeklyHours, slot_minutes: int, gap_minutes: int = 0) -> dict[str, str]:
+    """What is wrong with a parsed week: bad durations, overlapping ranges, ranges too short."""
+    problems: dict[str, str] = {}
+    if not _is_minutes(slot_minutes, 1, MAX_SLOT_MINUTES):
+        problems["slot_minutes"] = f"must be a whole number of minutes from 1 to {MAX_SLOT_MINUTES}"
+    if not _is_minutes(gap_minutes, 0, None):
+        problems["gap_minutes"] = "must be a whole number of minutes, 0 or more"
+    spans: list[tuple[int, int, str]] = []
+    for day_index, (name, ranges) in enumerate(zip(WEEKDAYS, hours)):
+        base = day_index * MINUTES_PER_DAY
+        for rng in ranges:
+            if "slot_minutes" not in problems and rng.end_minute - rng.start_minute < slot_minutes:
+                problems.setdefault(
+                    f"weekly_hours.{name}",
+                    f"range {'-'.join(rng.as_strings())} is shorter than one {slot_minutes}-minute slot",
+                )
+            spans.append((base + rng.start_minute, base + rng.end_minute, name))
+    for earlier, later in _overlapping_days(spans):
+        problems.setdefault(f"weekly_hours.{later}", f"ranges overlap (with {earlier})")
+    return problems
+
+
+def _is_minutes(value: object, low: int, high: int | None) -> bool:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return low <= value and (high is None or value <= high)
+
+
+def _overlapping_days(spans: list[tuple[int, int, str]]) -> Iterable[tuple[str, str]]:
+    """Weekday pairs of overlapping ``(start, end, day)`` spans, in minutes from Monday 00:00."""
+    spans = sorted(spans)
+    # Sorted by start, a span that overlaps any later one overlaps the very next one.
+    for (_, end, name), (next_start, _, next_name) in zip(spans, spans[1:]):
+        if next_start < end:
+            yield name, next_name
+    # The week is a circle: a Sunday past-midnight tail runs into Monday.
+    if spans:
+        first_start, _, first_name = spans[0]
+        _, last_end, last_name = max(spans, key=lambda span: span[1])
+        if first_start + MINUTES_PER_WEEK < last_end:
+            yield last_name, first_name
+
+
+# --- local time ------------------------------------------------------------------------
+
+def local_today(now: datetime, zone: str | ZoneInfo) -> date:
+    """The local date at the aware instant ``now`` in ``zone``."""
+    if now.utcoffset() is None:
+        # A naive time would be read in the server's zone, which is nobody's "today".
+        raise ValueError("now must be timezone-aware")
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return now.astimezone(tz).date()
+
+
+def window_dates(today: date, days: int) -> tuple[date, date]:
+    """First and last local date of a window of ``days`` days starting ``today``."""
+    return today, today + timedelta(days=days - 1)
+
+
+def _wall_exists(wall: datetime, utc: datetime, tz: ZoneInfo) -> bool:
+    return utc.astimezone(tz).replace(tzinfo=None) == wall
+
+
+def existing_instant(wall: datetime, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a naive local wall time (first occurrence), or None if it never shows."""
+    utc = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    return utc if _wall_exists(wall, utc, tz) else None
+
+
+def first_instant_at_or_after(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The first UTC instant at which the local clock reads ``wall`` or later.
+
+    For a wall time skipped by a spring-forward jump that is the jump itself.
+    """
+    found = existing_instant(wall, tz)
+    if found is not None:
+        return found
+    # Read with the offset after the jump, the wall time falls before it; with the
+    # offset before the jump, after it. Bisect between the two to the second.
+    lo = int(wall.replace(tzinfo=tz, fold=1).timestamp())
+    hi = int(wall.replace(tzinfo=tz, fold=0).timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
+# --- slots -----------------------------------------------------------------------------
+
+def slots_for_day(schedule: Schedule, day: date) -> list[SlotTimes]:
+    """Every slot of one local opening day, in start order (past ones included)."""
+    return slots_between(schedule, day, day)
+
+
+def slots_between(schedule: Schedule, first: date, last: date) -> list[SlotTimes]:
+    """Every slot whose opening day lies in ``first..last`` (inclusive), in start order."""
+    _check_durations(schedule)
+    tz = schedule.zone
+    length = _minutes(schedule.slot_minutes)
+    step = _minutes(schedule.slot_minutes + schedule.gap_minutes)
+    slots: list[SlotTimes] = []
+    day = first
+    while day <= last:
+        ranges = schedule.weekly_hours[day.weekday()]
+        if ranges and day not in schedule.closures:
+            slots.extend(_day_slots(day, ranges, length, step, tz))
+        day += _ONE_DAY
+    return slots
+
+
+def _day_slots(
+    day: date, ranges: Sequence[OpeningRange], length: timedelta, step: timedelta, tz: ZoneInfo
+) -> list[SlotTimes]:
+    offset = _steady_offset(day, tz)
+    if offset is None:
+        return [slot for rng in ranges for slot in _slots_across_jump(day, rng, length, step, tz)]
+    midnight = datetime.combine(day, _MIDNIGHT, UTC) - offset
+    slots: list[SlotTimes] = []
+    for rng in ranges:
+        opens = midnight + _minutes(rng.start_minute)
+        closes = midnight + _minutes(rng.end_minute)
+        slots.extend(_steady_slots(opens, closes, length, step))
+    return slots
+
+
+def _check_durations(schedule: Schedule) -> None:
+    # A zero step would loop forever and a negative gap would overlap slots.
+    if schedule.slot_minutes < 1 or schedule.gap_minutes < 0:
+        raise ScheduleError({"slot_minutes": "slot must last at least a minute, gap cannot be negative"})
+
+
+@lru_cache(maxsize=4096)
+def _minutes(count: int) -> timedelta:
+    # Building a timedelta from keywords costs more than the rest of a quiet day's work.
+    return timedelta(minutes=count)
+
+
+@lru_cache(maxsize=16384)
+def _steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The UTC offset from ``day`` 00:00 to two days later, or None if the clock changes.
+
+    Every range of a day ends by then. Comparing the two ends suffices because no zone
+    changes its clock twice within three days (tzdata since 2000), and both folds are
+    read so a jump exactly at either midnight counts as a change.
+    """
+    first = datetime.combine(day, _MIDNIGHT)
+    last = first + _TWO_DAYS
+    offset = tz.utcoffset(first)
+    if (
+        tz.utcoffset(datetime.combine(day, _MIDNIGHT_FOLD1)) != offset
+        or tz.utcoffset(last) != offset
+        or tz.utcoffset(last.replace(fold=1)) != offset
+    ):
+        return None
+    return offset
+
+
+def _steady_slots(start: datetime, close: datetime, length: timedelta, step: timedelta) -> list[SlotTimes]:
+    """Slots of a range the clock does not change in: real time is wall time."""
+    slots = []
+    last_start = close - length
+    while start <= last_start:
+        slots.append(SlotTimes(start, start + length))
+        start += step
+    return slots
+
+
+def _slots_across_jump(
+    day: date, rng: OpeningRange, length: timedelta, step: timedelta, tz: ZoneInfo
+) -> list[SlotTimes]:
+    """Slots of a range the clock changes in: walk the wall-clock grid, skip what the jump breaks."""
+    open_wall = datetime.combine(day, rng.opens)
+    close_wall = open_wall + timedelta(minutes=rng.end_minute - rng.start_minute)
+    close = first_instant_at_or_after(close_wall, tz)
+    slots: list[SlotTimes] = []
+    wall = open_wall
+    while wall < close_wall:
+        start = existing_instant(wall, tz)
+        # After a spring-forward jump a grid start can fall inside the previous slot or gap.
+        if start is not None and (not slots or start >= slots[-1].starts_at + step):
+            if start + length > close:
+                break
+            slots.append(SlotTimes(start, start + length))
+        wall += step
+    return slots

@@ -1,0 +1,76 @@
+"""Maintenance runs: a generation pass recorded as a row operators (and tests) can read."""
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from typing import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import MaintenanceRun, RunStatus, RunTrigger
+from .clock import Clock
+from .generator import GenerationResult, active_games, ensure_games
+
+log = logging.getLogger("bookingapp.slots")
+
+
+def generate_slots(
+    session: Session,
+    *,
+    clock: Clock,
+    trigger: RunTrigger,
+    default_days: int,
+    game_ids: Sequence[uuid.UUID] | None = None,
+    days: int | None = None,
+    repair: bool = False,
+    keep_going: Callable[[], bool] = lambda: True,
+    day_key: str | None = None,
+) -> tuple[MaintenanceRun, GenerationResult]:
+    """Fill the windows of active games and record it as a maintenance run.
+
+    A failure is logged as "Error auto-generating slots" with its traceback, stored on
+    the run row, and raised again for the caller.
+    """
+    run = MaintenanceRun(trigger=trigger, status=RunStatus.RUNNING, started_at=clock.now(), day_key=day_key)
+    session.add(run)
+    session.commit()
+    try:
+        result = ensure_games(
+            session,
+            active_games(session, game_ids),
+            now=clock.now(),
+            default_days=default_days,
+            days=days,
+            repair=repair,
+            keep_going=keep_going,
+        )
+    except Exception as exc:
+        session.rollback()
+        log.exception("Error auto-generating slots")
+        _finish(session, run, clock, RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
+        raise
+    _finish(
+        session,
+        run,
+        clock,
+        RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
+        games_checked=result.games_checked,
+        slots_created=result.slots_created,
+        error="stopped early: lost the daily lock" if result.stopped_early else None,
+    )
+    return run, result
+
+
+def _finish(session: Session, run: MaintenanceRun, clock: Clock, status: RunStatus, **fields) -> None:
+    run.status = status
+    run.finished_at = clock.now()
+    for name, value in fields.items():
+        setattr(run, name, value)
+    session.commit()
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[MaintenanceRun]:
+    """The newest runs first."""
+    return list(session.scalars(select(MaintenanceRun).order_by(MaintenanceRun.id.desc()).limit(limit)))

@@ -1,0 +1,86 @@
+"""Settings, read from the environment with development defaults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(SystemExit):
+    """A setting in the environment has a value the app cannot use.
+
+    A SystemExit, so a bad setting stops the app with one clear line, not a traceback.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(f"bookingapp: bad setting: {message}")
+
+
+def env_int(name: str, default: int, *, low: int, high: int) -> int:
+    """Read an integer setting, refusing anything outside ``low..high``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no setting (1/0, true/false, yes/no, on/off)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not one of true/false")
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise DATABASE_URL so PostgreSQL always goes through psycopg 3."""
+    if not raw:
+        return f"sqlite:///{INSTANCE_DIR / 'bookingapp.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "bookingapp")
+    SLOTS_DAYS_TO_MAINTAIN = env_int("SLOTS_DAYS_TO_MAINTAIN", 7, low=1, high=366)
+    SLOTS_CHECK_INTERVAL = env_int("SLOTS_CHECK_INTERVAL", 3600, low=0, high=7 * 86400)
+    SLOTS_MAINTENANCE_ENABLED = env_bool("SLOTS_MAINTENANCE_ENABLED", True)
+    BOOKING_DEFAULT_TIMEZONE = os.environ.get("BOOKING_DEFAULT_TIMEZONE", "UTC")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+class TestConfig(Config):
+    """The test suite's settings; its database and Redis come from the environment too."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bookingapp_test")
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "bookingapp-test")
+    SLOTS_MAINTENANCE_ENABLED = False
+    WTF_CSRF_ENABLED = True

@@ -1,0 +1,160 @@
+"""Test harness: a throw-away PostgreSQL database and SQLite file per test session, both
+built by the migrations; a Redis key prefix of our own; per-test cleanup; factories.
+
+Settings come from the environment (defaults are this machine's standard services):
+TEST_PG_ADMIN_URL (a database to connect to while creating ours), TEST_REDIS_URL.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis as redis_lib
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from bookingapp import create_app
+from bookingapp.extensions import db
+from bookingapp.games.service import create_game
+from bookingapp.slots.clock import ManualClock
+from config import TestConfig
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens")
+# A Wednesday morning in January: far from any DST change, in every zone the tests use.
+DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _migrated(url: str) -> None:
+    app = create_app({**_settings(url, "migrate")})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+
+
+def _settings(url: str, prefix: str, **overrides) -> dict:
+    return {
+        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+        "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_PREFIX": prefix,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    name = f"bookingapp_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    url = f"{base}/{name}"
+    _migrated(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'bookingapp.sqlite3'}"
+    _migrated(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_prefix():
+    """A Redis key prefix of this test session's own; its keys are removed at the end."""
+    prefix = f"bookingapp-test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    _delete_keys(prefix)
+
+
+def _delete_keys(prefix: str) -> None:
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def clock():
+    """The app's clock, set to DEFAULT_NOW; tests advance it instead of sleeping."""
+    return ManualClock(DEFAULT_NOW)
+
+
+def _make_app(url: str, prefix: str, clock: ManualClock, overrides: dict):
+    app = create_app(_settings(url, prefix, **overrides), clock=clock)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _truncate()
+        db.engine.dispose()
+    _delete_keys(prefix)
+
+
+def _truncate() -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app_settings():
+    """Overrides for the app's settings; a test module may redefine this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(pg_url, redis_prefix, clock, app_settings):
+    """The app on PostgreSQL and Redis, inside an app context; tables emptied afterwards."""
+    yield from _make_app(pg_url, redis_prefix, clock, app_settings)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request, redis_prefix, clock, app_settings):
+    """The app on each supported database in turn."""
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+    yield from _make_app(url, redis_prefix, clock, app_settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_game():
+    """Create a game through the service layer; keyword arguments override the defaults."""
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides):
+        n = next(counter)
+        data = {
+            "name": f"Game {n}",
+            "timezone": "Europe/London",
+            "slot_minutes": 60,
+            "capacity": 4,
+            "weekly_hours": {day: [["10:00", "22:00"]] for day in EVERY_DAY},
+            **overrides,
+        }
+        return create_game(db.session, data)
+
+    return make

@@ -1,0 +1,4 @@
+"""The WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi …``."""
+from bookingapp import create_app
+
+app = create_app()
