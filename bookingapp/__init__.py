@@ -52,9 +52,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .api.errors import register_http_errors
     from .booking import bp as booking_bp
 
     app.register_blueprint(booking_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates by token, not by cookie
+    register_http_errors(app)
 
 
 def _register_commands(app: Flask) -> None:

@@ -1,0 +1,6 @@
+"""The JSON API. Every error answers ``{"error": {"code", "message", "fields"}}``."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from . import errors  # noqa: E402,F401  (registers the error handlers on bp)
