@@ -6,7 +6,7 @@ import traceback
 import uuid
 from typing import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import MaintenanceRun, RunStatus, RunTrigger
@@ -74,3 +74,28 @@ def _finish(session: Session, run: MaintenanceRun, clock: Clock, status: RunStat
 def recent_runs(session: Session, limit: int = 20) -> list[MaintenanceRun]:
     """The newest runs first."""
     return list(session.scalars(select(MaintenanceRun).order_by(MaintenanceRun.id.desc()).limit(limit)))
+
+
+def abandon_runs(session: Session, run_ids: Sequence[int], *, clock: Clock, reason: str) -> int:
+    """Mark runs still shown as running as failed, because whoever ran them is gone."""
+    if not run_ids:
+        return 0
+    table = MaintenanceRun.__table__
+    count = session.execute(
+        update(table)
+        .where(table.c.id.in_(run_ids), table.c.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, finished_at=clock.now(), error=f"abandoned: {reason}")
+    ).rowcount
+    session.commit()
+    if count:
+        log.warning("Marked %d maintenance run(s) as abandoned: %s", count, reason)
+    return count
+
+
+def running_runs(session: Session, trigger: RunTrigger) -> list[MaintenanceRun]:
+    """Runs of ``trigger`` whose row still says running."""
+    return list(
+        session.scalars(
+            select(MaintenanceRun).where(MaintenanceRun.trigger == trigger, MaintenanceRun.status == RunStatus.RUNNING)
+        )
+    )
