@@ -17,7 +17,7 @@ from typing import Callable
 from flask import Flask, current_app, request
 
 from ..extensions import cache, db, redis_client, redis_key
-from ..models import Game, RunTrigger
+from ..models import Game, RunStatus, RunTrigger
 from .boundary import Boundary, active_zones, daily_boundary
 from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, forget_done
 from .runs import abandon_runs, generate_slots, running_runs
@@ -114,6 +114,7 @@ class DailyMemo:
         self.recheck_at = float("-inf")  # monotonic time before which no request looks
         self.looking = threading.Lock()
         self.redis = RedisHealth()
+        self.started: Future | None = None  # the last run this process started, for tests
         _memos.add(self)
 
 
@@ -169,14 +170,25 @@ def look_at_day(app: Flask, memo: DailyMemo) -> None:
 
 def _look(app: Flask, memo: DailyMemo) -> float:
     """Claim the day if it is free and start it; return seconds until this process looks again."""
-    now = app.extensions["clock"].now()
     boundary = current_boundary(app)
     outcome = _claim(app, boundary, memo.redis)
     if outcome is Outcome.DONE:
-        return max(0.0, min(MEMO_REFRESH_SECONDS, (boundary.next_at - now).total_seconds()))
+        return _seconds_left(app, boundary)
     if isinstance(outcome, DailyClaim):
-        submit(app, lambda: run_daily(app, outcome))
+        memo.started = submit(app, lambda: _run_and_remember(app, outcome, memo, boundary))
     return float(app.config["SLOTS_RECHECK_SECONDS"])
+
+
+def _seconds_left(app: Flask, boundary: Boundary) -> float:
+    left = (boundary.next_at - app.extensions["clock"].now()).total_seconds()
+    return max(0.0, min(MEMO_REFRESH_SECONDS, left))
+
+
+def _run_and_remember(app: Flask, claim: DailyClaim, memo: DailyMemo, boundary: Boundary):
+    run = run_daily(app, claim)
+    if run is not None and run.status is RunStatus.SUCCEEDED:
+        memo.recheck_at = app.extensions["clock"].monotonic() + _seconds_left(app, boundary)
+    return run
 
 
 def current_boundary(app: Flask) -> Boundary:
