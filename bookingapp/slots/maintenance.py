@@ -15,11 +15,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 from flask import Flask, current_app, request
+from sqlalchemy import select
 
 from ..extensions import cache, db, redis_client, redis_key
 from ..models import Game, RunStatus, RunTrigger
 from .boundary import Boundary, active_zones, daily_boundary
-from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, forget_done
+from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, clear_markers, day_state, forget_done
 from .runs import abandon_runs, generate_slots, running_runs
 from .status import window_status
 
@@ -210,9 +211,16 @@ def _claim(app: Flask, boundary: Boundary, health: RedisHealth) -> DailyClaim | 
 
 
 def run_daily(app: Flask, claim: DailyClaim):
-    """Run one boundary's maintenance under ``claim``; return its run row (None if it broke)."""
+    """Run one boundary's maintenance under ``claim``; return its run row (None if it broke).
+
+    The row comes back loaded and detached, readable after the pool thread's session ends.
+    """
     try:
-        return _run_daily(app, claim)
+        run = _run_daily(app, claim)
+        if run is not None:
+            db.session.refresh(run)
+            db.session.expunge(run)
+        return run
     except Exception:  # in a pool thread nobody else would see it
         log.exception("Error auto-generating slots (daily run %s)", claim.key)
         return None
@@ -270,3 +278,31 @@ def maintain_all_games(*, async_mode: bool = False, force: bool = True):
     if async_mode:
         return submit(app, lambda: run_daily(app, outcome))
     return run_daily(app, outcome)
+
+
+def reset_markers() -> tuple[int, int]:
+    """Forget which days ran and when each game was checked; return (days, games) cleared.
+
+    Each worker still trusts its own memo until its next hourly look; `slots generate`
+    ignores every marker anyway.
+    """
+    rows, _ = clear_markers(db.engine, redis_client(), redis_key("daily", "*"))
+    games = list(db.session.scalars(select(Game)))
+    for game in games:
+        forget_game_check(game)
+    return rows, len(games)
+
+
+def describe_today() -> str:
+    """One line for operators: which boundary is current and how its run stands."""
+    app = current_app._get_current_object()
+    boundary = current_boundary(app)
+    hook = "on" if app.config["SLOTS_MAINTENANCE_ENABLED"] else "off (SLOTS_MAINTENANCE_ENABLED=false)"
+    return f"Daily run for {boundary.key}: {day_state(db.engine, boundary.key)}; request hook {hook}"
+
+
+def run_state(run) -> str:
+    """A run's status for operators: a daily run still "running" after its lease ran out died."""
+    if run.status is RunStatus.RUNNING and run.trigger is RunTrigger.DAILY and claim_expired(db.engine, run.day_key):
+        return "running? (its lease ran out: the worker likely died; the next run retries)"
+    return run.status.value
