@@ -21,7 +21,8 @@ from ..extensions import cache, db, redis_client, redis_key
 from ..models import Game, RunStatus, RunTrigger
 from .boundary import Boundary, active_zones, daily_boundary
 from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, clear_markers, day_state, forget_done
-from .runs import abandon_runs, generate_slots, running_runs
+from .daily import run_daily
+from .runs import generate_slots
 from .status import window_status
 
 log = logging.getLogger("bookingapp.slots")
@@ -208,56 +209,6 @@ def _claim(app: Flask, boundary: Boundary, health: RedisHealth) -> DailyClaim | 
         ttl=app.config["SLOTS_LOCK_TTL"],
         health=health,
     )
-
-
-def run_daily(app: Flask, claim: DailyClaim):
-    """Run one boundary's maintenance under ``claim``; return its run row (None if it broke).
-
-    The row comes back loaded and detached, readable after the pool thread's session ends.
-    """
-    try:
-        run = _run_daily(app, claim)
-        if run is not None:
-            db.session.refresh(run)
-            db.session.expunge(run)
-        return run
-    except Exception:  # in a pool thread nobody else would see it
-        log.exception("Error auto-generating slots (daily run %s)", claim.key)
-        return None
-
-
-def _run_daily(app: Flask, claim: DailyClaim):
-    clock = app.extensions["clock"]
-    log.info("Daily slot maintenance for %s started", claim.key)
-    _abandon_dead_daily_runs(app, claim.key)
-    try:
-        run, result = generate_slots(
-            db.session, clock=clock, trigger=RunTrigger.DAILY,
-            default_days=app.config["SLOTS_DAYS_TO_MAINTAIN"], keep_going=claim.still_held, day_key=claim.key,
-        )
-    except Exception:  # generate_slots logged it and stored it on the run
-        claim.fail(app.config["SLOTS_RETRY_AFTER"])
-        return None
-    if result.stopped_early:
-        claim.give_up()
-        return run
-    claim.finish()
-    log.info(
-        "Daily slot maintenance for %s finished: %d games checked, %d slots created",
-        claim.key, result.games_checked, result.slots_created,
-    )
-    return run
-
-
-def _abandon_dead_daily_runs(app: Flask, key: str) -> None:
-    # We hold this boundary's claim, so an earlier run of it still "running" died with
-    # its worker; a run of an older boundary whose lease ran out died too.
-    stale = [
-        run.id
-        for run in running_runs(db.session, RunTrigger.DAILY)
-        if run.day_key == key or claim_expired(db.engine, run.day_key)
-    ]
-    abandon_runs(db.session, stale, clock=app.extensions["clock"], reason="its worker stopped before it finished")
 
 
 def maintain_all_games(*, async_mode: bool = False, force: bool = True):

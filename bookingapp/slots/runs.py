@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..models import MaintenanceRun, RunStatus, RunTrigger
 from .clock import Clock
-from .generator import GenerationResult, active_games, ensure_games
+from .generator import BATCH_GAMES, GenerationResult, active_games, ensure_games
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -27,6 +27,7 @@ def generate_slots(
     repair: bool = False,
     keep_going: Callable[[], bool] = lambda: True,
     day_key: str | None = None,
+    batch_games: int = BATCH_GAMES,
 ) -> tuple[MaintenanceRun, GenerationResult]:
     """Fill the windows of active games and record it as a maintenance run.
 
@@ -45,6 +46,7 @@ def generate_slots(
             days=days,
             repair=repair,
             keep_going=keep_going,
+            batch_games=batch_games,
         )
     except Exception as exc:
         session.rollback()

@@ -1,0 +1,268 @@
+"""What the daily request hook costs, measured with wrk against a real gunicorn.
+
+Two gunicorns serve the same app and database, one with the hook on (its day already
+done) and one with it off; wrk loads them in turn, interleaved, so drift hits both
+alike. Then, on the hook-on server, p99 latency while idle is compared with p99 while a
+heavy daily run is in progress in one of its workers, again interleaved round by round.
+
+    .venv/bin/python bench/hook_overhead.py [--rounds 5] [--seconds 5] [--games 1500]
+
+Needs PostgreSQL and Redis as the tests do (TEST_PG_ADMIN_URL, TEST_REDIS_URL); creates
+and drops a database of its own; installs wrk with apt-get if it is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+UTC = timezone.utc
+START = datetime(2027, 1, 13, 9, 30, tzinfo=UTC)
+# The cheapest request that still goes through Flask and the hook: the hook's share is largest.
+PAGE = "/bench-no-such-page"
+# Latency is compared below saturation (one connection per worker): p99 is then the
+# time a request takes, not the time it queues behind 15 others.
+LATENCY_CONNECTIONS = 2
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found; installing it with apt-get", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+
+
+def create_database() -> tuple[str, str]:
+    name = f"bookingapp_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return name, f"{base}/{name}"
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, games: int) -> None:
+    """Migrate the database and create the games (no slots yet)."""
+    from flask_migrate import upgrade
+
+    from bookingapp import create_app
+    from bookingapp.extensions import db
+    from bookingapp.games.service import create_game
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SLOTS_MAINTENANCE_ENABLED": False})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        for n in range(games):
+            create_game(db.session, {
+                "name": f"Bench game {n}", "timezone": "Europe/London", "slot_minutes": 60, "capacity": 4,
+                "weekly_hours": {day: [["10:00", "22:00"]] for day in EVERY_DAY},
+            })
+        db.engine.dispose()
+
+
+class Server:
+    def __init__(self, url: str, clock_file: Path | None, port: int, hook: bool, log: Path):
+        self.port = port
+        self.prefix = f"bookingapp-bench-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": self.prefix,
+            "SLOTS_CLOCK_FILE": str(clock_file or ""), "SLOTS_MAINTENANCE_ENABLED": "true" if hook else "false",
+            "SECRET_KEY": "bench",
+        }
+        args = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"]
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        for _ in range(200):
+            try:
+                requests.get(f"{self.url}/healthz", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        sys.exit(f"gunicorn on {port} did not start; see {log}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{self.prefix}:*"))
+        if keys:
+            client.delete(*keys)
+
+
+def wrk(binary: str, url: str, seconds: int, connections: int = 16) -> tuple[float, float]:
+    """Requests/s and p99 latency (ms) of one wrk run."""
+    threads = min(2, connections)
+    out = subprocess.run(
+        [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url + PAGE],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def set_clock(path: Path, now: datetime) -> None:
+    staging = path.with_suffix(".new")
+    staging.write_text(now.isoformat())
+    os.replace(staging, path)
+
+
+def daily_state(url: str, key: str) -> str | None:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
+        row = conn.execute(
+            "SELECT status FROM maintenance_runs WHERE trigger = 'daily' AND day_key = %s ORDER BY id DESC LIMIT 1",
+            (key,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def execute(url: str, sql: str) -> None:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def wait_for(url: str, key: str, status: str, timeout: float = 300) -> float:
+    started = time.monotonic()
+    while daily_state(url, key) != status:
+        if time.monotonic() - started > timeout:
+            sys.exit(f"daily run {key} never reached {status}")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def hook_cost_ns(calls: int = 200_000) -> float:
+    """Nanoseconds one request spends in the hook once the day is done, timed in process."""
+    from bookingapp import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None, "SLOTS_MAINTENANCE_ENABLED": True})
+    app.extensions["slots_daily"].recheck_at = float("inf")  # what a done day looks like
+    hook = app.before_request_funcs[None][-1]
+    with app.test_request_context(PAGE):
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            hook()
+        return (time.perf_counter_ns() - started) / calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per comparison")
+    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
+    parser.add_argument("--games", type=int, default=600, help="games the daily runs fill")
+    args = parser.parse_args()
+    binary = ensure_wrk()
+    name, url = create_database()
+    workdir = Path(tempfile.mkdtemp(prefix="hook-bench-"))
+    clock_file = workdir / "now"
+    set_clock(clock_file, START)
+    servers = []
+    try:
+        prepare(url, args.games)
+        # The on/off pair runs on the real clock, as production does; the third server's
+        # file clock lets this script start daily runs at will.
+        on = Server(url, None, free_port(), True, workdir / "on.log")
+        off = Server(url, None, free_port(), False, workdir / "off.log")
+        servers = [on, off]
+        compare_on_off(binary, url, on, off, args)
+        on.stop(), off.stop()
+        servers = [Server(url, clock_file, free_port(), True, workdir / "busy.log")]
+        compare_idle_busy(binary, url, servers[0], clock_file, args)
+    finally:
+        for server in servers:
+            server.stop()
+        drop_database(name)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+ROUNDS_OFF: list[tuple[float, float]] = []
+
+
+def compare_on_off(binary: str, url: str, on: Server, off: Server, args) -> None:
+    from bookingapp.slots.boundary import daily_boundary
+
+    requests.get(on.url + PAGE)
+    took = wait_for(url, daily_boundary(["Europe/London"], datetime.now(UTC)).key, "succeeded")
+    print(f"day's first run: {args.games} games, 7 days, {took:.1f}s; waiting for every worker to learn it")
+    time.sleep(6)  # past SLOTS_RECHECK_SECONDS, so every worker's memo says "done"
+    wrk(binary, on.url, 2), wrk(binary, off.url, 2)  # warm both
+    ratios, rows = [], []
+    for n in range(args.rounds):
+        order = [("on", on), ("off", off)] if n % 2 == 0 else [("off", off), ("on", on)]
+        got = {label: wrk(binary, server.url, args.seconds) for label, server in order}
+        ROUNDS_OFF.append(got["off"])
+        ratios.append(got["on"][0] / got["off"][0])
+        rows.append(f"  round {n + 1}: on {got['on'][0]:8.0f} req/s   off {got['off'][0]:8.0f} req/s   ratio {ratios[-1]:.3f}")
+    print("hook on (day done) vs hook off, 2 sync workers, wrk -t2 -c16:")
+    print("\n".join(rows))
+    print(f"requests/s ratio on/off: median {statistics.median(ratios):.3f} (need >= 0.98)")
+    cost = hook_cost_ns()
+    share = cost * statistics.median(r[0] for r in ROUNDS_OFF) / 1e9 / 2  # two workers share the load
+    print(f"in process: the hook costs {cost:.0f} ns a request once the day is done, "
+          f"{share * 100:.3f}% of a worker's time at the hook-off rate")
+
+
+def compare_idle_busy(binary: str, url: str, on: Server, clock_file: Path, args) -> None:
+    idle, busy, rows = [], [], []
+    rounds = max(3, args.rounds // 2)
+    now, days = START, 7
+    requests.get(on.url + PAGE)
+    wait_for(url, f"{START.date().isoformat()}@Europe/London", "succeeded")
+    time.sleep(6)
+    for n in range(rounds):
+        idle.append(wrk(binary, on.url, args.seconds, LATENCY_CONNECTIONS)[1])
+        now = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) + timedelta(seconds=5)
+        days += 20  # each run writes 21 new days per game: a heavy run, longer than wrk's window
+        execute(url, f"UPDATE games SET days_ahead = {days}")
+        key = f"{now.date().isoformat()}@Europe/London"
+        set_clock(clock_file, now)
+        requests.get(on.url + PAGE)
+        wait_for(url, key, "running", timeout=30)
+        busy.append(wrk(binary, on.url, args.seconds, LATENCY_CONNECTIONS)[1])
+        covered = daily_state(url, key) == "running"
+        took = wait_for(url, key, "succeeded")
+        rows.append(
+            f"  round {n + 1}: idle p99 {idle[-1]:6.2f} ms   during run p99 {busy[-1]:6.2f} ms   "
+            f"ratio {busy[-1] / idle[-1]:.2f}   run still going when wrk ended: {covered} (+{took:.1f}s)"
+        )
+    print(f"p99 (wrk -t2 -c{LATENCY_CONNECTIONS}) idle vs during a daily run ({args.games} games x 21 days per run):")
+    print("\n".join(rows))
+    print(f"p99 ratio busy/idle: median {statistics.median(b / i for b, i in zip(busy, idle)):.2f} (need <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()

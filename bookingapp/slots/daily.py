@@ -1,0 +1,121 @@
+"""The daily run itself: fill every active game's window under the day's claim, gently.
+
+It runs in a worker that is serving requests at the same time, so it works in small
+batches, rests between them as long as each batch took (at most half a core), and
+while it runs Python hands the GIL over more often, so requests in the same worker
+wait less for it. Nobody waits for the run; it may as well take a little longer.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from flask import Flask
+
+from ..extensions import db
+from ..models import RunTrigger
+from .claims import DailyClaim, claim_expired
+from .runs import abandon_runs, generate_slots, running_runs
+
+log = logging.getLogger("bookingapp.slots")
+
+# Games per transaction in the daily run: small, so each stretch of work is short.
+DAILY_BATCH_GAMES = 25
+# Rest after a batch, as a share of the time the batch took (1.0: at most half a core).
+REST_RATIO = 1.0
+REST_MAX_SECONDS = 2.0
+# While a run is in progress: how often the GIL changes hands (Python's default is 5 ms).
+RUN_SWITCH_INTERVAL = 0.0005
+
+_gil_lock = threading.Lock()
+_gil_users = 0
+_gil_saved = sys.getswitchinterval()
+
+
+class Pacer:
+    """A ``keep_going`` that first rests as long as the previous batch worked."""
+
+    def __init__(self, keep_going: Callable[[], bool]):
+        self._keep_going = keep_going
+        self._since: float | None = None
+
+    def __call__(self) -> bool:
+        if self._since is not None:
+            time.sleep(min(REST_MAX_SECONDS, (time.monotonic() - self._since) * REST_RATIO))
+        held = self._keep_going()
+        self._since = time.monotonic()
+        return held
+
+
+@contextmanager
+def responsive_gil() -> Iterator[None]:
+    """Shorten the GIL switch interval while any run of this process is in progress."""
+    global _gil_users, _gil_saved
+    with _gil_lock:
+        if _gil_users == 0:
+            _gil_saved = sys.getswitchinterval()
+            sys.setswitchinterval(RUN_SWITCH_INTERVAL)
+        _gil_users += 1
+    try:
+        yield
+    finally:
+        with _gil_lock:
+            _gil_users -= 1
+            if _gil_users == 0:
+                sys.setswitchinterval(_gil_saved)
+
+
+def run_daily(app: Flask, claim: DailyClaim):
+    """Run one boundary's maintenance under ``claim``; return its run row (None if it broke).
+
+    The row comes back loaded and detached, readable after the pool thread's session ends.
+    """
+    try:
+        with responsive_gil():
+            run = _run_daily(app, claim)
+        if run is not None:
+            db.session.refresh(run)
+            db.session.expunge(run)
+        return run
+    except Exception:  # in a pool thread nobody else would see it
+        log.exception("Error auto-generating slots (daily run %s)", claim.key)
+        return None
+
+
+def _run_daily(app: Flask, claim: DailyClaim):
+    clock = app.extensions["clock"]
+    log.info("Daily slot maintenance for %s started", claim.key)
+    _abandon_dead_daily_runs(app, claim.key)
+    try:
+        run, result = generate_slots(
+            db.session, clock=clock, trigger=RunTrigger.DAILY,
+            default_days=app.config["SLOTS_DAYS_TO_MAINTAIN"], keep_going=Pacer(claim.still_held),
+            day_key=claim.key, batch_games=DAILY_BATCH_GAMES,
+        )
+    except Exception:  # generate_slots logged it and stored it on the run
+        claim.fail(app.config["SLOTS_RETRY_AFTER"])
+        return None
+    if result.stopped_early:
+        claim.give_up()
+        return run
+    claim.finish()
+    log.info(
+        "Daily slot maintenance for %s finished: %d games checked, %d slots created",
+        claim.key, result.games_checked, result.slots_created,
+    )
+    return run
+
+
+def _abandon_dead_daily_runs(app: Flask, key: str) -> None:
+    # We hold this boundary's claim, so an earlier run of it still "running" died with
+    # its worker; a run of an older boundary whose lease ran out died too.
+    stale = [
+        run.id
+        for run in running_runs(db.session, RunTrigger.DAILY)
+        if run.day_key == key or claim_expired(db.engine, run.day_key)
+    ]
+    abandon_runs(db.session, stale, clock=app.extensions["clock"], reason="its worker stopped before it finished")
