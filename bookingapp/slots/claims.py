@@ -16,6 +16,7 @@ import enum
 import logging
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -32,6 +33,7 @@ UTC = timezone.utc
 # How long Redis remembers a finished day: past any boundary it could still be asked about.
 DONE_TTL = 3 * 86400
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+REDIS_RETRY_SECONDS = 30.0
 
 # Renew our lease if the key still holds our token.
 _EXTEND = """
@@ -53,14 +55,23 @@ class Outcome(enum.Enum):
 
 
 class RedisHealth:
-    """Whether this process last found Redis reachable; warns once per outage."""
+    """Whether this process last found Redis reachable; warns once per outage.
+
+    While Redis is down it is tried again only every REDIS_RETRY_SECONDS, so a host that
+    swallows packets costs a request its connect timeout that often, not at every look.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self.down = False
+        self._failed_at = 0.0
+
+    def worth_trying(self) -> bool:
+        return not self.down or time.monotonic() - self._failed_at >= REDIS_RETRY_SECONDS
 
     def failed(self, exc: Exception) -> None:
         with self._lock:
+            self._failed_at = time.monotonic()
             if self.down:
                 return
             self.down = True
@@ -98,7 +109,7 @@ class DailyClaim:
         """Renew both leases; False when either says another holder has the day."""
         if not renew_row(self.engine, self.key, self.token, self.ttl):
             return False
-        if self.redis is None:
+        if self.redis is None or not self.health.worth_trying():
             return True
         try:
             held = bool(self.redis.eval(_EXTEND, 1, self.redis_key, self.token, self.ttl))
@@ -124,7 +135,7 @@ class DailyClaim:
         self._release_redis("", 0)
 
     def _release_redis(self, record: str, ttl: int) -> None:
-        if self.redis is None:
+        if self.redis is None or not self.health.worth_trying():
             return
         try:
             self.redis.eval(_RELEASE, 1, self.redis_key, self.token, record, ttl)
@@ -137,6 +148,8 @@ def claim_day(
 ) -> DailyClaim | Outcome:
     """Try to become the one that runs ``key``'s maintenance."""
     token = secrets.token_hex(16)
+    if client is not None and not health.worth_trying():
+        client = None
     if client is not None:
         try:
             outcome = _claim_redis(client, redis_key, token, ttl)

@@ -1,7 +1,8 @@
 """The daily run itself: fill every active game's window under the day's claim, gently.
 
 It runs in a worker that is serving requests at the same time, so it works in small
-batches, rests between them as long as each batch took (at most half a core), and
+batches, rests between them three times as long as each batch took (a quarter of a
+core at most, database included, roughly), and
 while it runs Python hands the GIL over more often, so requests in the same worker
 wait less for it. Nobody waits for the run; it may as well take a little longer.
 """
@@ -24,9 +25,9 @@ from .runs import abandon_runs, generate_slots, running_runs
 log = logging.getLogger("bookingapp.slots")
 
 # Games per transaction in the daily run: small, so each stretch of work is short.
-DAILY_BATCH_GAMES = 25
-# Rest after a batch, as a share of the time the batch took (1.0: at most half a core).
-REST_RATIO = 1.0
+DAILY_BATCH_GAMES = 10
+# Rest after a batch, as a multiple of the time the batch took (3.0: busy a quarter of the time).
+REST_RATIO = 3.0
 REST_MAX_SECONDS = 2.0
 # While a run is in progress: how often the GIL changes hands (Python's default is 5 ms).
 RUN_SWITCH_INTERVAL = 0.0005
@@ -37,7 +38,7 @@ _gil_saved = sys.getswitchinterval()
 
 
 class Pacer:
-    """A ``keep_going`` that first rests as long as the previous batch worked."""
+    """A ``keep_going`` that first rests REST_RATIO times as long as the previous batch worked."""
 
     def __init__(self, keep_going: Callable[[], bool]):
         self._keep_going = keep_going
