@@ -1,0 +1,311 @@
+"""Slot generation benchmark on PostgreSQL: cold fill, daily top-up, and the naive way.
+
+One run, side by side, on a throw-away database built by the migrations:
+
+1. engine alone — the pure computation of every slot of every window;
+2. cold fill — ``ensure_games`` over all games, from empty (the real code path);
+3. warm top-up — the clock moves one day on, each game gets its one new day;
+4. no-op pass — the same day again: nothing to write, only the watermark check;
+5. the two writers on the same rows — COPY + ``INSERT … SELECT`` against the
+   SQLAlchemy Core executemany ``INSERT … ON CONFLICT`` (the SQLite path);
+6. the naive way of the Django original on a subset — an ORM get-or-create per
+   slot (a SELECT, then an INSERT), committing per game.
+
+    .venv/bin/python bench/generation.py [--games 1000] [--days 14] [--naive-games 20]
+
+BENCH_PG_ADMIN_URL names a database to connect to while creating ours
+(default postgresql://postgres@127.0.0.1:5432/postgres).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from bookingapp import create_app  # noqa: E402
+from bookingapp.extensions import db  # noqa: E402
+from bookingapp.games.service import create_game  # noqa: E402
+from bookingapp.models import Slot  # noqa: E402
+from bookingapp.slots import engine, generator  # noqa: E402
+from bookingapp.slots.clock import ManualClock  # noqa: E402
+
+UTC = timezone.utc
+ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+MIGRATIONS = str(ROOT / "migrations")
+# A Monday whose 14-day window holds Europe's spring-forward (28 March) and
+# Lord Howe's half-hour fall-back (4 April): the slow DST path is part of the bill.
+START = datetime(2027, 3, 22, 9, 30, tzinfo=UTC)
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Thirteen slots a day each, in shapes real venues use.
+SHAPES = (
+    ("Europe/London", 60, 0, [["10:00", "23:00"]]),
+    ("America/New_York", 50, 10, [["10:00", "23:00"]]),
+    ("Europe/Berlin", 60, 0, [["10:00", "14:00"], ["15:00", "24:00"]]),
+    ("Australia/Lord_Howe", 60, 0, [["17:00", "06:00"]]),  # runs past midnight
+    ("Asia/Kolkata", 45, 15, [["09:00", "22:00"]]),
+)
+
+
+@dataclass
+class Row:
+    name: str
+    games: int
+    slots: int
+    seconds: float
+    target: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.slots / self.seconds if self.seconds else 0.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--games", type=_positive, default=1000, help="games to fill (default 1000)")
+    parser.add_argument("--days", type=_days, default=14, help="window length in days (default 14)")
+    parser.add_argument(
+        "--naive-games", type=_positive, default=20, help="games filled the naive way (default 20)"
+    )
+    args = parser.parse_args(argv)
+    if args.naive_games > args.games:
+        parser.error("--naive-games cannot be more than --games")
+    return args
+
+
+def _positive(raw: str) -> int:
+    value = _whole(raw)
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not between 1 and 100000")
+    return value
+
+
+def _days(raw: str) -> int:
+    value = _whole(raw)
+    if not 1 <= value <= 366:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not between 1 and 366")
+    return value
+
+
+def _whole(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+
+
+# --- the throw-away database ------------------------------------------------------------
+
+def create_database() -> str:
+    """Create and migrate a database of this run's own; return its SQLAlchemy URL."""
+    name = f"bookingapp_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(url: str, clock: ManualClock):
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SLOTS_MAINTENANCE_ENABLED": False},
+        clock=clock,
+    )
+
+
+def seed_games(count: int) -> None:
+    """Create ``count`` games through the service layer, cycling through SHAPES."""
+    for n in range(count):
+        zone, slot, gap, ranges = SHAPES[n % len(SHAPES)]
+        create_game(db.session, {
+            "name": f"Bench game {n + 1}", "timezone": zone, "slot_minutes": slot,
+            "gap_minutes": gap, "capacity": 6, "weekly_hours": {day: ranges for day in WEEK},
+        })
+
+
+def reset_slots() -> None:
+    """Empty the slots and forget every watermark, as before the first fill."""
+    db.session.execute(text("TRUNCATE slots RESTART IDENTITY CASCADE"))
+    db.session.execute(text("UPDATE games SET generated_through = NULL"))
+    db.session.commit()
+    db.session.expire_all()
+
+
+def slot_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Slot))
+
+
+# --- the measurements ----------------------------------------------------------------
+
+def engine_rows(games, now: datetime, days: int) -> list[generator.SlotRow]:
+    """Every row of every game's window, computed as the generator does."""
+    rows: list[generator.SlotRow] = []
+    for game in games:
+        today = engine.local_today(now, game.timezone)
+        todo = generator.days_to_write(game, today=today, days=days, repair=True)
+        rows.extend(generator.slot_rows(game, todo))
+    return rows
+
+
+def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[generator.SlotRow]]:
+    games = generator.active_games(db.session)
+    started = time.perf_counter()
+    rows = engine_rows(games, clock.now(), days)
+    elapsed = time.perf_counter() - started
+    return Row("engine alone (no database)", len(games), len(rows), elapsed), rows
+
+
+def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> Row:
+    """One real pass: load the active games, then ensure_games over them."""
+    db.session.remove()  # a fresh session, as a background pass gets
+    started = time.perf_counter()
+    games = generator.active_games(db.session)
+    result = generator.ensure_games(db.session, games, now=clock.now(), default_days=days)
+    elapsed = time.perf_counter() - started
+    return Row(name, result.games_checked, result.slots_created, elapsed, target)
+
+
+def measure_writer(name: str, write, rows: list[generator.SlotRow]) -> Row:
+    """Write ``rows`` from empty with ``write``, a batch of games per transaction."""
+    reset_slots()
+    batches = _batches(sorted(rows, key=lambda r: (r[0], r[1])), generator.BATCH_GAMES)
+    started = time.perf_counter()
+    created = 0
+    for batch in batches:
+        created += sum(write(db.session, batch).values())
+        db.session.commit()
+    elapsed = time.perf_counter() - started
+    return Row(name, len({r[0] for r in rows}), created, elapsed)
+
+
+def _batches(rows: list[generator.SlotRow], games_per_batch: int) -> list[list[generator.SlotRow]]:
+    batches: list[list[generator.SlotRow]] = []
+    seen: list[uuid.UUID] = []
+    for row in rows:
+        if not seen or seen[-1] != row[0]:
+            seen.append(row[0])
+            if (len(seen) - 1) % games_per_batch == 0:
+                batches.append([])
+        batches[-1].append(row)
+    return batches
+
+
+def measure_naive(clock: ManualClock, days: int, count: int) -> Row:
+    reset_slots()
+    db.session.remove()
+    games = generator.active_games(db.session)[:count]
+    started = time.perf_counter()
+    created = sum(naive_fill(game, clock.now(), days) for game in games)
+    elapsed = time.perf_counter() - started
+    return Row("naive get-or-create per slot", len(games), created, elapsed)
+
+
+def naive_fill(game, now: datetime, days: int) -> int:
+    """Fill one game as the Django original did: per slot a SELECT, then an INSERT."""
+    today = engine.local_today(now, game.timezone)
+    first, last = engine.window_dates(today, days)
+    created = 0
+    for starts_at, ends_at in engine.slots_between(game.schedule(), first, last):
+        found = db.session.scalars(
+            select(Slot).where(Slot.game_id == game.id, Slot.starts_at == starts_at)
+        ).first()
+        if found is None:
+            db.session.add(Slot(game_id=game.id, starts_at=starts_at, ends_at=ends_at,
+                                capacity=game.capacity, booked=0))
+            db.session.flush()
+            created += 1
+    game.generated_through = last
+    db.session.commit()
+    return created
+
+
+def run_all(args: argparse.Namespace, clock: ManualClock) -> dict[str, Row]:
+    seed_games(args.games)
+    engine_row, rows = measure_engine(clock, args.days)
+    results = {"engine": engine_row}
+    results["cold"] = measure_pass("cold fill (ensure_games)", clock, args.days, ">= 100,000 slots/s")
+    check_cold_fill(results["cold"], len(rows))
+    clock.advance(days=1)
+    results["warm"] = measure_pass("warm top-up, +1 day", clock, args.days, "< 1 s")
+    results["noop"] = measure_pass("no-op pass, same day", clock, args.days)
+    results["copy"] = measure_writer("writer: COPY + INSERT ... SELECT", generator._write_postgresql, rows)
+    results["core"] = measure_writer("writer: Core executemany", generator._write_generic, rows)
+    results["naive"] = measure_naive(clock, args.days, args.naive_games)
+    return results
+
+
+def check_cold_fill(row: Row, expected: int) -> None:
+    """Refuse to report a rate for a fill that did not write what the engine computed."""
+    stored = slot_count()
+    if not row.slots == stored == expected:
+        raise SystemExit(f"bench: cold fill wrote {row.slots} slots, {stored} stored, {expected} expected")
+
+
+# --- the report ------------------------------------------------------------------------
+
+def print_report(args: argparse.Namespace, results: dict[str, Row]) -> None:
+    print(f"Slot generation on PostgreSQL: {args.games} games x {args.days} days, "
+          f"from {START:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
+    print()
+    print(f"{'benchmark':<34} {'games':>6} {'slots':>8} {'seconds':>8} {'slots/s':>10}  target")
+    for row in results.values():
+        print(f"{row.name:<34} {row.games:>6} {row.slots:>8} {row.seconds:>8.3f} "
+              f"{row.rate:>10,.0f}  {row.target}")
+    cold, warm, naive = results["cold"], results["warm"], results["naive"]
+    ratio = cold.rate / naive.rate if naive.rate else float("inf")
+    print()
+    print("Targets")
+    _verdict(f"cold fill {cold.rate:,.0f} slots/s", cold.rate >= 100_000, ">= 100,000 slots/s")
+    _verdict(f"warm top-up of {warm.games} games {warm.seconds:.3f} s", warm.seconds < 1, "< 1 s")
+    _verdict(f"cold fill is {ratio:,.0f}x the naive way", ratio >= 50, ">= 50x")
+    print()
+    print("Side by side")
+    copy, core, engine_row = results["copy"], results["core"], results["engine"]
+    print(f"  COPY writer is {copy.rate / core.rate:.1f}x the Core executemany writer")
+    print(f"  engine alone takes {engine_row.seconds / cold.seconds:.0%} of the cold fill's time")
+
+
+def _verdict(what: str, ok: bool, target: str) -> None:
+    print(f"  {'ok  ' if ok else 'MISS'} {what} (target {target})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    clock = ManualClock(START)
+    url = create_database()
+    try:
+        app = make_app(url, clock)
+        with app.app_context():
+            upgrade(directory=MIGRATIONS)
+            # A log line per game would measure the terminal, not the generator.
+            logging.getLogger("bookingapp").setLevel(logging.WARNING)
+            results = run_all(args, clock)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop_database(url)
+    print_report(args, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
