@@ -160,9 +160,7 @@ def engine_rows(games, now: datetime, days: int) -> list[generator.SlotRow]:
     """Every row of every game's window, computed as the generator does."""
     rows: list[generator.SlotRow] = []
     for game in games:
-        today = engine.local_today(now, game.timezone)
-        todo = generator.days_to_write(game, today=today, days=days, repair=True)
-        rows.extend(generator.slot_rows(game, todo))
+        rows.extend(generator.plan_game(game, now=now, default_days=days, repair=True).rows())
     return rows
 
 

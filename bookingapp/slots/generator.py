@@ -64,12 +64,33 @@ def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRan
     return DayRange(first, last) if first <= last else None
 
 
-def slot_rows(game: Game, days: DayRange) -> list[SlotRow]:
-    """The rows the engine wants for ``game`` over ``days``."""
-    return [
-        (game.id, s.starts_at, s.ends_at, game.capacity)
-        for s in engine.slots_between(game.schedule(), days.first, days.last)
-    ]
+@dataclass(frozen=True)
+class GamePlan:
+    """What one game still needs written, read off its row before any commit expires it."""
+
+    game_id: uuid.UUID
+    name: str
+    capacity: int
+    schedule: engine.Schedule
+    days: DayRange
+
+    def rows(self) -> list[SlotRow]:
+        """The rows the engine wants for this game over ``days``."""
+        return [
+            (self.game_id, s.starts_at, s.ends_at, self.capacity)
+            for s in engine.slots_between(self.schedule, self.days.first, self.days.last)
+        ]
+
+
+def plan_game(
+    game: Game, *, now: datetime, default_days: int, days: int | None = None, repair: bool = False
+) -> GamePlan | None:
+    """The plan for ``game`` at ``now``, or None when its window is full."""
+    today = engine.local_today(now, game.timezone)
+    todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
+    if todo is None:
+        return None
+    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo)
 
 
 def write_slots(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:
@@ -96,7 +117,10 @@ def _write_postgresql(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid
             "ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE slot_stage")
-        with cursor.copy("COPY slot_stage (game_id, starts_at, ends_at, capacity) FROM STDIN") as copy:
+        # Binary COPY skips formatting every timestamp as text: several times faster.
+        copy_in = "COPY slot_stage (game_id, starts_at, ends_at, capacity) FROM STDIN (FORMAT BINARY)"
+        with cursor.copy(copy_in) as copy:
+            copy.set_types(["uuid", "timestamptz", "timestamptz", "int4"])
             for row in rows:
                 copy.write_row(row)
         cursor.execute(
@@ -156,37 +180,33 @@ def ensure_games(
     """
     result = GenerationResult()
     ordered = sorted(games, key=lambda g: g.id)
-    for start in range(0, len(ordered), batch_games):
+    # Read every game before the first commit: committing expires the ORM objects, and
+    # touching one afterwards would reload it with a query of its own.
+    plans = [plan_game(g, now=now, default_days=default_days, days=days, repair=repair) for g in ordered]
+    for start in range(0, len(plans), batch_games):
         if not keep_going():
             result.stopped_early = True
             log.warning("Slot generation stopped early after %d games", result.games_checked)
             break
-        _ensure_batch(session, ordered[start:start + batch_games], now, default_days, days, repair, result)
+        _ensure_batch(session, plans[start:start + batch_games], result)
     return result
 
 
-def _ensure_batch(session, games, now, default_days, days, repair, result) -> None:
+def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
+    result.games_checked += len(plans)
+    todo = [plan for plan in plans if plan is not None]
     rows: list[SlotRow] = []
-    through: dict[uuid.UUID, date] = {}
-    names = {}
-    for game in games:
-        today = engine.local_today(now, game.timezone)
-        todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
-        result.games_checked += 1
-        if todo is None:
-            continue
-        log.info("Auto-generating slots for %s (%s..%s)", game.name, todo.first, todo.last)
-        rows.extend(slot_rows(game, todo))
-        through[game.id] = todo.last
-        names[game.id] = game.name
+    for plan in todo:
+        log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
+        rows.extend(plan.rows())
     created = write_slots(session, rows)
-    _advance_watermarks(session, through)
+    _advance_watermarks(session, {plan.game_id: plan.days.last for plan in todo})
     session.commit()
-    for game_id, name in names.items():
-        count = created.get(game_id, 0)
-        result.created_by_game[game_id] = count
+    for plan in todo:
+        count = created.get(plan.game_id, 0)
+        result.created_by_game[plan.game_id] = count
         result.slots_created += count
-        log.info("Created %d slots for %s", count, name)
+        log.info("Created %d slots for %s", count, plan.name)
 
 
 def ensure_window(
