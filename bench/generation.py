@@ -6,8 +6,9 @@ One run, side by side, on a throw-away database built by the migrations:
 2. cold fill — ``ensure_games`` over all games, from empty (the real code path);
 3. warm top-up — the clock moves one day on, each game gets its one new day;
 4. no-op pass — the same day again: nothing to write, only the watermark check;
-5. the two writers on the same rows — COPY + ``INSERT … SELECT`` against the
-   SQLAlchemy Core executemany ``INSERT … ON CONFLICT`` (the SQLite path);
+5. the writers alone, on the same precomputed rows — COPY straight into slots
+   (fresh days), COPY into a staging table + ``INSERT … ON CONFLICT`` (repair),
+   and SQLAlchemy Core executemany ``INSERT … ON CONFLICT`` (the SQLite path);
 6. the naive way of the Django original on a subset — an ORM get-or-create per
    slot (a SELECT, then an INSERT), committing per game.
 
@@ -22,33 +23,21 @@ import argparse
 import logging
 import os
 import sys
-import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
 
-import psycopg
+from sqlalchemy import func, select, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-
-from bookingapp import create_app  # noqa: E402
-from bookingapp.extensions import db  # noqa: E402
-from bookingapp.games.service import create_game  # noqa: E402
-from bookingapp.models import Slot  # noqa: E402
-from bookingapp.slots import engine, generator  # noqa: E402
-from bookingapp.slots.clock import ManualClock  # noqa: E402
+from support import Stopwatch, migrate, stopwatch, throwaway_database, whole_number  # first: sets sys.path
+from bookingapp import create_app
+from bookingapp.extensions import db
+from bookingapp.games.service import create_game
+from bookingapp.models import Slot
+from bookingapp.slots import generator
+from bookingapp.slots.clock import ManualClock
 
 UTC = timezone.utc
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-MIGRATIONS = str(ROOT / "migrations")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A Monday whose 14-day window holds Europe's spring-forward (28 March) and
 # Lord Howe's half-hour fall-back (4 April): the slow DST path is part of the bill.
 START = datetime(2027, 3, 22, 9, 30, tzinfo=UTC)
@@ -69,10 +58,20 @@ class Row:
     name: str
     games: int
     slots: int
-    seconds: float
-    client_cpu: float
-    server_cpu: float | None
+    watch: Stopwatch
     target: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.watch.seconds
+
+    @property
+    def client_cpu(self) -> float:
+        return self.watch.client_cpu
+
+    @property
+    def server_cpu(self) -> float | None:
+        return self.watch.server_cpu
 
     @property
     def rate(self) -> float:
@@ -81,13 +80,12 @@ class Row:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--games", type=_positive, default=1000, help="games to fill (default 1000)")
-    parser.add_argument("--days", type=_days, default=14, help="window length in days (default 14)")
+    count = whole_number(1, 100_000)
+    parser.add_argument("--games", type=count, default=1000, help="games to fill (default 1000)")
+    parser.add_argument("--days", type=whole_number(1, 366), default=14, help="window in days (default 14)")
+    parser.add_argument("--naive-games", type=count, default=20, help="games filled the naive way (default 20)")
     parser.add_argument(
-        "--naive-games", type=_positive, default=20, help="games filled the naive way (default 20)"
-    )
-    parser.add_argument(
-        "--repeat", type=_positive, default=3, help="runs of each measurement; the fastest counts (default 3)"
+        "--repeat", type=whole_number(1, 100), default=3, help="runs of each measurement; the fastest counts"
     )
     args = parser.parse_args(argv)
     if args.naive_games > args.games:
@@ -95,43 +93,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _positive(raw: str) -> int:
-    value = _whole(raw)
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not between 1 and 100000")
-    return value
-
-
-def _days(raw: str) -> int:
-    value = _whole(raw)
-    if not 1 <= value <= 366:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not between 1 and 366")
-    return value
-
-
-def _whole(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-
-
-# --- the throw-away database ------------------------------------------------------------
-
-def create_database() -> str:
-    """Create and migrate a database of this run's own; return its SQLAlchemy URL."""
-    name = f"bookingapp_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}"
-
-
-def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+# --- the data -------------------------------------------------------------------------
 
 def make_app(url: str, clock: ManualClock):
     return create_app(
@@ -172,47 +134,11 @@ def engine_rows(games, now: datetime, days: int) -> list[generator.SlotRow]:
     return rows
 
 
-@dataclass
-class Stopwatch:
-    """Wall time, this process's CPU time and the database backend's CPU time."""
-
-    seconds: float = 0.0
-    client_cpu: float = 0.0
-    server_cpu: float | None = None
-
-    def row(self, name: str, games: int, slots: int, target: str = "") -> Row:
-        return Row(name, games, slots, self.seconds, self.client_cpu, self.server_cpu, target)
-
-
-@contextmanager
-def stopwatch(database: bool = True) -> Iterator[Stopwatch]:
-    """Time the block; CPU times tell the work apart from the waiting on a busy machine."""
-    watch = Stopwatch()
-    pid = db.session.scalar(text("SELECT pg_backend_pid()")) if database else None
-    server = backend_cpu(pid)
-    client, started = time.process_time(), time.perf_counter()
-    yield watch
-    watch.seconds = time.perf_counter() - started
-    watch.client_cpu = time.process_time() - client
-    after = backend_cpu(pid)
-    watch.server_cpu = after - server if after is not None and server is not None else None
-
-
-def backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds a local PostgreSQL backend has used, or None where /proc cannot tell."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, TypeError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[generator.SlotRow]]:
     games = generator.active_games(db.session)
     with stopwatch(database=False) as watch:
         rows = engine_rows(games, clock.now(), days)
-    return watch.row("engine alone (no database)", len(games), len(rows)), rows
+    return Row("engine alone (no database)", len(games), len(rows), watch), rows
 
 
 def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> Row:
@@ -221,7 +147,7 @@ def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> 
     with stopwatch() as watch:
         games = generator.active_games(db.session)
         result = generator.ensure_games(db.session, games, now=clock.now(), default_days=days)
-    return watch.row(name, result.games_checked, result.slots_created, target)
+    return Row(name, result.games_checked, result.slots_created, watch, target)
 
 
 def measure_writer(name: str, write, rows: list[generator.SlotRow]) -> Row:
@@ -233,7 +159,7 @@ def measure_writer(name: str, write, rows: list[generator.SlotRow]) -> Row:
         for batch in batches:
             created += sum(write(batch).values())
             db.session.commit()
-    return watch.row(name, len({r[0] for r in rows}), created)
+    return Row(name, len({r[0] for r in rows}), created, watch)
 
 
 def _batches(rows: list[generator.SlotRow], games_per_batch: int) -> list[list[generator.SlotRow]]:
@@ -254,7 +180,7 @@ def measure_naive(clock: ManualClock, days: int, count: int) -> Row:
     games = generator.active_games(db.session)[:count]
     with stopwatch() as watch:
         created = sum(naive_fill(game, clock.now(), days) for game in games)
-    return watch.row("naive get-or-create per slot", len(games), created)
+    return Row("naive get-or-create per slot", len(games), created, watch)
 
 
 def naive_fill(game, now: datetime, days: int) -> int:
@@ -360,7 +286,10 @@ def print_report(args: argparse.Namespace, results: dict[str, Row]) -> None:
     copy, merge, core, engine_row = results["copy"], results["merge"], results["core"], results["engine"]
     print(f"  COPY into slots is {copy.rate / merge.rate:.1f}x COPY + INSERT ON CONFLICT "
           f"and {copy.rate / core.rate:.1f}x Core executemany")
-    print(f"  engine alone takes {engine_row.seconds / cold.seconds:.0%} of the cold fill's time")
+    print(f"  the engine is {engine_row.client_cpu / cold.client_cpu:.0%} of the cold fill's app CPU")
+    if cold.server_cpu is not None:
+        share = cold.server_cpu / (cold.client_cpu + cold.server_cpu)
+        print(f"  the database does {share:.0%} of the cold fill's CPU work")
 
 
 def _verdict(what: str, ok: bool, target: str) -> None:
@@ -370,18 +299,15 @@ def _verdict(what: str, ok: bool, target: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     clock = ManualClock(START)
-    url = create_database()
-    try:
+    with throwaway_database() as url:
         app = make_app(url, clock)
         with app.app_context():
-            upgrade(directory=MIGRATIONS)
+            migrate()
             # A log line per game would measure the terminal, not the generator.
             logging.getLogger("bookingapp").setLevel(logging.WARNING)
             results = run_all(args, clock)
             db.session.remove()
             db.engine.dispose()
-    finally:
-        drop_database(url)
     print_report(args, results)
     return 0
 
