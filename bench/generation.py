@@ -34,7 +34,7 @@ from bookingapp import create_app
 from bookingapp.extensions import db
 from bookingapp.games.service import create_game
 from bookingapp.models import Slot
-from bookingapp.slots import generator
+from bookingapp.slots import engine, generator
 from bookingapp.slots.clock import ManualClock
 
 UTC = timezone.utc
