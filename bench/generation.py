@@ -10,7 +10,9 @@ One run, side by side, on a throw-away database built by the migrations:
    (fresh days), COPY into a staging table + ``INSERT … ON CONFLICT`` (repair),
    and SQLAlchemy Core executemany ``INSERT … ON CONFLICT`` (the SQLite path);
 6. the naive way of the Django original on a subset — an ORM get-or-create per
-   slot (a SELECT, then an INSERT), committing per game.
+   slot (a SELECT, then an INSERT), committing per game;
+7. for reference, COPY into slots again with the slots -> games foreign key
+   dropped: what its per-row check costs the database.
 
     .venv/bin/python bench/generation.py [--games 1000] [--days 14] [--naive-games 20] [--repeat 3]
 
@@ -220,7 +222,17 @@ def run_all(args: argparse.Namespace, clock: ManualClock) -> dict[str, Row]:
         for key, name, write in writers():
             _keep_best(results, key, measure_writer(name, write, rows))
         _keep_best(results, "naive", measure_naive(clock, args.days, args.naive_games))
+    drop_foreign_key()  # last: what the slots -> games check costs, for reference only
+    copy_fresh = writers()[0][2]
+    for _ in range(args.repeat):
+        _keep_best(results, "no-fk", measure_writer("  same, slots->games FK dropped", copy_fresh, rows))
     return results
+
+
+def drop_foreign_key() -> None:
+    """Drop the slots -> games foreign key of this throw-away database."""
+    db.session.execute(text("ALTER TABLE slots DROP CONSTRAINT fk_slots_game_id_games"))
+    db.session.commit()
 
 
 def _keep_best(results: dict[str, Row], key: str, row: Row) -> None:
@@ -290,6 +302,10 @@ def print_report(args: argparse.Namespace, results: dict[str, Row]) -> None:
     if cold.server_cpu is not None:
         share = cold.server_cpu / (cold.client_cpu + cold.server_cpu)
         print(f"  the database does {share:.0%} of the cold fill's CPU work")
+    fk = results["no-fk"]
+    if copy.server_cpu and fk.server_cpu is not None:
+        print(f"  the per-row slots -> games foreign key check is {1 - fk.server_cpu / copy.server_cpu:.0%} "
+              "of the database CPU of COPY into slots")
 
 
 def _verdict(what: str, ok: bool, target: str) -> None:
