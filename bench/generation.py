@@ -85,7 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     count = whole_number(1, 100_000)
     parser.add_argument("--games", type=count, default=1000, help="games to fill (default 1000)")
     parser.add_argument("--days", type=whole_number(1, 366), default=14, help="window in days (default 14)")
-    parser.add_argument("--naive-games", type=count, default=20, help="games filled the naive way (default 20)")
+    parser.add_argument(
+        "--naive-games", type=count, default=20, help="games filled the naive way (default 20)"
+    )
     parser.add_argument(
         "--repeat", type=whole_number(1, 100), default=3, help="runs of each measurement; the fastest counts"
     )
@@ -281,24 +283,32 @@ def print_report(args: argparse.Namespace, results: dict[str, Row]) -> None:
         server = f"{row.server_cpu:.2f}" if row.server_cpu is not None else "-"
         print(f"{row.name:<34} {row.games:>6} {row.slots:>8} {row.seconds:>8.3f} {row.rate:>10,.0f} "
               f"{row.client_cpu:>10.2f} {server:>9}  {row.target}")
+    print()
+    print_targets(results)
+    print()
+    print_comparisons(results)
+
+
+def print_targets(results: dict[str, Row]) -> None:
     cold, warm, naive = results["cold"], results["warm"], results["naive"]
     ratio = cold.rate / naive.rate if naive.rate else float("inf")
-    print()
     print("Targets")
     _verdict(f"cold fill {cold.rate:,.0f} slots/s", cold.rate >= 100_000, ">= 100,000 slots/s")
     if cold.server_cpu is not None:
         one_core = cold.slots / (cold.client_cpu + cold.server_cpu)
         core_each = cold.slots / max(cold.client_cpu, cold.server_cpu)
-        print(f"       CPU: app {cold.client_cpu:.2f} s + database {cold.server_cpu:.2f} s; unhindered that is "
-              f"{one_core:,.0f} (one core) to {core_each:,.0f} slots/s (a core each)")
+        print(f"       CPU: app {cold.client_cpu:.2f} s + database {cold.server_cpu:.2f} s; "
+              f"unhindered that is {one_core:,.0f} (one core) to {core_each:,.0f} slots/s (a core each)")
     _verdict(f"warm top-up of {warm.games} games {warm.seconds:.3f} s", warm.seconds < 1, "< 1 s")
     _verdict(f"cold fill is {ratio:,.0f}x the naive way", ratio >= 50, ">= 50x")
-    print()
+
+
+def print_comparisons(results: dict[str, Row]) -> None:
+    cold, copy, merge, core = results["cold"], results["copy"], results["merge"], results["core"]
     print("Side by side")
-    copy, merge, core, engine_row = results["copy"], results["merge"], results["core"], results["engine"]
     print(f"  COPY into slots is {copy.rate / merge.rate:.1f}x COPY + INSERT ON CONFLICT "
           f"and {copy.rate / core.rate:.1f}x Core executemany")
-    print(f"  the engine is {engine_row.client_cpu / cold.client_cpu:.0%} of the cold fill's app CPU")
+    print(f"  the engine is {results['engine'].client_cpu / cold.client_cpu:.0%} of the cold fill's app CPU")
     if cold.server_cpu is not None:
         share = cold.server_cpu / (cold.client_cpu + cold.server_cpu)
         print(f"  the database does {share:.0%} of the cold fill's CPU work")
