@@ -100,6 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- the data -------------------------------------------------------------------------
 
 def make_app(url: str, clock: ManualClock):
+    """The app on the throw-away database: no Redis, no background maintenance."""
     return create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SLOTS_MAINTENANCE_ENABLED": False},
         clock=clock,
@@ -125,6 +126,7 @@ def reset_slots() -> None:
 
 
 def slot_count() -> int:
+    """How many slots are stored."""
     return db.session.scalar(select(func.count()).select_from(Slot))
 
 
@@ -139,6 +141,7 @@ def engine_rows(games, now: datetime, days: int) -> list[generator.SlotRow]:
 
 
 def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[generator.SlotRow]]:
+    """Compute every window without touching the database; return the rows too."""
     games = generator.active_games(db.session)
     with stopwatch(database=False) as watch:
         rows = engine_rows(games, clock.now(), days)
@@ -179,6 +182,7 @@ def _batches(rows: list[generator.SlotRow], games_per_batch: int) -> list[list[g
 
 
 def measure_naive(clock: ManualClock, days: int, count: int) -> Row:
+    """Fill the first ``count`` games from empty the naive way."""
     reset_slots()
     db.session.remove()
     games = generator.active_games(db.session)[:count]
