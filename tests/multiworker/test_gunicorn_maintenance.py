@@ -100,6 +100,13 @@ def _runner_pid(server: Gunicorn, key: str, timeout: float = 15.0) -> int:
     raise AssertionError(f"no daily run started:\n{server.log()[-4000:]}")
 
 
+def _wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def test_a_worker_killed_mid_run_leaves_the_day_to_a_later_request(gunicorn, make_game, pg_url):
     games = [make_game() for _ in range(10)]
     gunicorn.set_clock(MORNING)
@@ -108,8 +115,8 @@ def test_a_worker_killed_mid_run_leaves_the_day_to_a_later_request(gunicorn, mak
     try:
         assert gunicorn.burst(20).count(404) == 20
         pid = _runner_pid(gunicorn, TODAY)
-        assert [run.status for run in _daily_runs(TODAY)] == [RunStatus.RUNNING]
-        os.kill(pid, signal.SIGKILL)
+        _wait_until(lambda: [run.status for run in _daily_runs(TODAY)] == [RunStatus.RUNNING])
+        os.kill(pid, signal.SIGKILL)  # while it waits for the games we hold, mid-run
     finally:
         blocker.rollback()
         blocker.close()
