@@ -43,6 +43,9 @@ PAGE = "/bench-no-such-page"
 # Latency is compared below saturation (one connection per worker): p99 is then the
 # time a request takes, not the time it queues behind 15 others.
 LATENCY_CONNECTIONS = 2
+# New days per game each measured daily run writes: several times a real top-up, so
+# the run is still going when wrk's window ends (the output says whether it was).
+NEW_DAYS = 8
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -315,7 +318,7 @@ def compare_idle_busy(binary: str, url: str, on: Server, clock_file: Path, args)
     for n in range(rounds):
         idle.append(wrk(binary, on.url, args.seconds, LATENCY_CONNECTIONS)[1])
         now = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) + timedelta(seconds=5)
-        days += 20  # each run writes 21 new days per game: a heavy run, longer than wrk's window
+        days += NEW_DAYS - 1  # with the day that turned: NEW_DAYS new days per game, a run longer than wrk's
         execute(url, f"UPDATE games SET days_ahead = {days}")
         key = f"{now.date().isoformat()}@Europe/London"
         set_clock(clock_file, now)
@@ -328,7 +331,7 @@ def compare_idle_busy(binary: str, url: str, on: Server, clock_file: Path, args)
             f"  round {n + 1}: idle p99 {idle[-1]:6.2f} ms   during run p99 {busy[-1]:6.2f} ms   "
             f"ratio {busy[-1] / idle[-1]:.2f}   run still going when wrk ended: {covered} (+{took:.1f}s)"
         )
-    print(f"p99 (wrk -t2 -c{LATENCY_CONNECTIONS}) idle vs during a daily run ({args.games} games x 21 days per run):")
+    print(f"p99 (wrk -t2 -c{LATENCY_CONNECTIONS}) idle vs during a daily run ({args.games} games x {NEW_DAYS} new days per run):")
     print("\n".join(rows))
     print(f"p99 ratio busy/idle: median {statistics.median(b / i for b, i in zip(busy, idle)):.2f} (need <= 1.2)")
 
@@ -347,9 +350,9 @@ def compare_paired(binary: str, url: str, servers: list[Server], args) -> None:
     for n in range(max(3, args.rounds // 2)):
         busy, idle = servers if n % 2 == 0 else servers[::-1]
         day += timedelta(days=1)
-        # Each run writes 21 new days per game, as in the sequential rounds.
+        # Each run writes NEW_DAYS new days per game, as in the sequential rounds.
         through = query_date(url, "SELECT max(generated_through) FROM games")
-        execute(url, f"UPDATE games SET days_ahead = {(through - day.date()).days + 1 + 21}")
+        execute(url, f"UPDATE games SET days_ahead = {(through - day.date()).days + 1 + NEW_DAYS}")
         set_clock(busy.clock_file, day)
         requests.get(busy.url + PAGE)
         key = f"{day.date().isoformat()}@Europe/London"

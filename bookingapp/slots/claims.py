@@ -35,9 +35,12 @@ DONE_TTL = 3 * 86400
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 REDIS_RETRY_SECONDS = 30.0
 
-# Renew our lease if the key still holds our token.
+# Renew our lease if the key still holds our token; put it back if Redis lost it (a
+# restart or flush): the claim row, renewed just before, says the day is still ours.
 _EXTEND = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
+local value = redis.call('get', KEYS[1])
+if value == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
+if not value then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end
 return 0
 """
 # Replace our token by a record (ARGV[2] for ARGV[3] s), or delete the key when none.

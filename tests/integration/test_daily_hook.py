@@ -182,6 +182,15 @@ def test_a_runner_that_lost_its_lease_stops_and_writes_nothing_more(app, make_ga
     assert redis_client().get(claim.redis_key) == b"a-newer-holder"  # not ours to release
 
 
+def test_a_redis_restart_mid_run_does_not_stop_the_run(app, make_game):
+    make_game()
+    claim = maintenance._claim(app, maintenance.current_boundary(app), _memo(app).redis)
+    redis_client().delete(claim.redis_key)  # what a restart without persistence does
+    run = maintenance.run_daily(app, claim)
+    assert run.status is RunStatus.SUCCEEDED and run.slots_created == 84
+    assert redis_client().get(claim.redis_key) == f"done:{claim.token}".encode()
+
+
 def test_a_redis_flush_after_the_run_does_not_run_the_day_again(app, make_game, clock):
     make_game()
     _get(app)
