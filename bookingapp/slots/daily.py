@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import RunTrigger
@@ -25,7 +26,7 @@ from .runs import abandon_runs, generate_slots, running_runs
 log = logging.getLogger("bookingapp.slots")
 
 # Games per transaction in the daily run: small, so each stretch of work is short.
-DAILY_BATCH_GAMES = 10
+DAILY_BATCH_GAMES = 5
 # Rest after a batch, as a multiple of the time the batch took (3.0: busy a quarter of the time).
 REST_RATIO = 3.0
 REST_MAX_SECONDS = 2.0
@@ -73,15 +74,11 @@ def responsive_gil() -> Iterator[None]:
 def run_daily(app: Flask, claim: DailyClaim):
     """Run one boundary's maintenance under ``claim``; return its run row (None if it broke).
 
-    The row comes back loaded and detached, readable after the pool thread's session ends.
+    The row comes back loaded and detached, readable after the run's session closed.
     """
     try:
         with responsive_gil():
-            run = _run_daily(app, claim)
-        if run is not None:
-            db.session.refresh(run)
-            db.session.expunge(run)
-        return run
+            return _run_daily(app, claim)
     except Exception:  # in a pool thread nobody else would see it
         log.exception("Error auto-generating slots (daily run %s)", claim.key)
         return None
@@ -91,15 +88,20 @@ def _run_daily(app: Flask, claim: DailyClaim):
     clock = app.extensions["clock"]
     log.info("Daily slot maintenance for %s started", claim.key)
     _abandon_dead_daily_runs(app, claim.key)
+    # A session of its own that keeps what it loaded across commits: each game is read
+    # once, so refreshing every game after every batch would only cost the worker time.
+    session = Session(db.engine, expire_on_commit=False)
     try:
         run, result = generate_slots(
-            db.session, clock=clock, trigger=RunTrigger.DAILY,
+            session, clock=clock, trigger=RunTrigger.DAILY,
             default_days=app.config["SLOTS_DAYS_TO_MAINTAIN"], keep_going=Pacer(claim.still_held),
             day_key=claim.key, batch_games=DAILY_BATCH_GAMES,
         )
     except Exception:  # generate_slots logged it and stored it on the run
         claim.fail(app.config["SLOTS_RETRY_AFTER"])
         return None
+    finally:
+        session.close()
     if result.stopped_early:
         claim.give_up()
         return run
