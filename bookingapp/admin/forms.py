@@ -6,12 +6,12 @@ import re
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 
 from ..models import Game
 from ..slots.engine import WEEKDAYS
 
-WEEKDAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
 NUMBER_FIELDS = ("slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "min_party")
 # What an empty box means; the others left empty are refused (days_ahead: the site's default).
 EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "min_party": 1}
@@ -37,11 +37,7 @@ class GameForm(FlaskForm):
     slot_minutes = StringField("Slot length (minutes)")
     gap_minutes = StringField("Gap after each slot (minutes)")
     capacity = StringField("Capacity (players per slot)")
-    booking_mode = SelectField(
-        "Booking mode",
-        choices=[("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the slot")],
-        validate_choice=False,  # validate_game words the refusal
-    )
+    booking_mode = StringField("Booking mode")  # a <select> in the template; validate_game words a refusal
     min_party = StringField("Smallest group (private mode)")
     days_ahead = StringField("Days of slots ahead", description="Empty: the site's default.")
     min_notice_minutes = StringField("Minimum notice (minutes)")

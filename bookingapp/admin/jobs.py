@@ -97,7 +97,7 @@ def start_generation(game: Game, *, now: datetime) -> str:
     job_id = uuid.uuid4().hex
     jobs.save(job_id, game_id=game.id, status="queued", days_done=0, days_total=0, slots_created=0,
               error=None, heartbeat=now.isoformat())
-    jobs.save(f"game:{game.id}", job_id=job_id)
+    jobs.save(f"game:{game.id}", current=job_id)
     app = current_app._get_current_object()
     submit(app, lambda: run_generation(app, job_id, game.id))
     return job_id
@@ -105,7 +105,7 @@ def start_generation(game: Game, *, now: datetime) -> str:
 
 def _game_job(jobs: JobStore, game: Game) -> dict[str, Any] | None:
     pointer = jobs.load(f"game:{game.id}")
-    return jobs.load(pointer["job_id"]) if pointer and pointer.get("job_id") else None
+    return jobs.load(pointer["current"]) if pointer and pointer.get("current") else None
 
 
 def _stale(job: dict[str, Any], now: datetime) -> bool:

@@ -13,7 +13,7 @@ from ..games.reconcile import off_schedule_slots, preview_game_change, set_game_
 from ..games.service import create_game
 from ..slots.runs import recent_runs
 from . import bp, wants_json
-from .forms import ActionForm, GameForm
+from .forms import BOOKING_MODES, ActionForm, GameForm
 from .jobs import job_status, start_generation
 
 
@@ -129,7 +129,7 @@ def runs():
 
 @bp.context_processor
 def _zone_names():
-    return {"zones": zone_names()}
+    return {"zones": zone_names(), "booking_modes": BOOKING_MODES}
 
 
 @bp.app_template_filter("staff_local_time")

@@ -3,15 +3,27 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp.accounts import create_api_token, create_staff_user
+from werkzeug.security import generate_password_hash
+
+from bookingapp.accounts import create_api_token
 from bookingapp.extensions import db
+from bookingapp.models import StaffUser
 
 from staff_helpers import PASSWORD, post_form
 
 
+@pytest.fixture(scope="session")
+def password_hash():
+    """Hashed once: a Werkzeug hash is deliberately slow, and every staff test needs a login."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
-def staff_user(app):
-    return create_staff_user(db.session, "alice", PASSWORD)
+def staff_user(app, password_hash):
+    user = StaffUser(username="alice", password_hash=password_hash)
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 @pytest.fixture
