@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from ..extensions import db, login_manager
-from ..models import StaffUser
+from ..extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -14,11 +13,6 @@ OPEN_ENDPOINTS = {"admin.login"}
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to see the staff pages."
 login_manager.login_message_category = "error"
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
 
 
 @bp.before_request
