@@ -9,6 +9,7 @@ from being duplicated.
 """
 from __future__ import annotations
 
+import bisect
 import logging
 import uuid
 from collections import Counter
@@ -28,6 +29,7 @@ log = logging.getLogger("bookingapp.slots")
 # Games written per transaction: small enough that a killed worker loses little,
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
+_LONGEST_SLOT = timedelta(minutes=engine.MAX_SLOT_MINUTES)
 
 SlotRow = tuple[uuid.UUID, datetime, datetime, int]
 
@@ -77,12 +79,49 @@ def write_slots(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]
 
     Runs inside the caller's transaction; the caller commits.
     """
+    rows = _clear_of_booked_slots(session, rows)
     if not rows:
         return Counter()
     ordered = sorted(rows, key=lambda r: (r[0], r[1]))
     if session.get_bind().dialect.name == "postgresql":
         return _write_postgresql(session, ordered)
     return _write_generic(session, ordered)
+
+
+def _clear_of_booked_slots(session: Session, rows: Sequence[SlotRow]) -> Sequence[SlotRow]:
+    """Drop rows that would share the room with a booked slot at other times.
+
+    After a schedule edit, booked slots that no longer fit are kept (off-schedule); a
+    repair pass must not put a new session in the same room at the same time.
+    """
+    if not rows:
+        return rows
+    booked = booked_spans(session, {r[0] for r in rows}, min(r[1] for r in rows), max(r[2] for r in rows))
+    if not booked:
+        return rows
+    return [r for r in rows if not overlaps_any(r[1], r[2], booked.get(r[0], ()))]
+
+
+def booked_spans(
+    session: Session, game_ids: Iterable[uuid.UUID], first: datetime, last: datetime
+) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
+    """``(starts_at, ends_at)`` of booked slots that may overlap ``first..last``, per game, by start."""
+    spans: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
+    for game_id, starts_at, ends_at in session.execute(
+        select(Slot.game_id, Slot.starts_at, Slot.ends_at)
+        .where(Slot.game_id.in_(set(game_ids)), Slot.booked > 0)
+        .where(Slot.starts_at >= first - _LONGEST_SLOT, Slot.starts_at < last)
+        .order_by(Slot.starts_at)
+    ):
+        spans.setdefault(game_id, []).append((starts_at, ends_at))
+    return spans
+
+
+def overlaps_any(starts_at: datetime, ends_at: datetime, spans: Sequence[tuple[datetime, datetime]]) -> bool:
+    """Whether ``starts_at..ends_at`` meets any of ``spans`` (sorted by start, each under a day long)."""
+    low = bisect.bisect_left(spans, (starts_at - _LONGEST_SLOT,))
+    high = bisect.bisect_left(spans, (ends_at,))
+    return any(spans[i][1] > starts_at for i in range(low, high))
 
 
 def _write_postgresql(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.extensions import db
@@ -216,3 +216,26 @@ def test_offered_slots_hide_off_schedule_ones_from_a_listing(app, clock, make_ga
     offered = offered_slots(game, slots)
     assert len(slots) - len(offered) == 1
     assert all(s.starts_at.hour < 18 for s in offered)
+
+
+def test_a_repair_pass_does_not_recreate_a_slot_over_a_kept_booking(any_app, clock, make_game):
+    game = _filled(make_game, clock)
+    _book(_slot(game, _at(14, 11)), 1)
+    plan = _update(game, clock, slot_minutes=90)
+    # The kept 11:00-12:00 booking blocks both 10:00-11:30 and 11:30-13:00.
+    assert [t.starts_at for t in plan.blocked] == [_at(14, 10), _at(14, 11, 30)]
+    before = _count(game)
+    assert ensure_window(db.session, game, now=clock.now(), default_days=7, repair=True) == 0
+    assert _count(game) == before
+
+
+def test_a_slot_blocked_by_a_kept_booking_does_not_count_as_a_missing_day(any_app, clock, make_game):
+    from bookingapp.slots.status import window_status
+
+    game = _filled(make_game, clock)
+    _book(_slot(game, _at(14, 11)), 1)
+    _update(game, clock, slot_minutes=90)
+    assert window_status(db.session, game, now=clock.now(), default_days=7).missing_days == ()
+    db.session.execute(delete(Slot).where(Slot.game_id == game.id, Slot.starts_at == _at(15, 13)))
+    db.session.commit()
+    assert window_status(db.session, game, now=clock.now(), default_days=7).missing_days == (date(2027, 1, 15),)
