@@ -30,6 +30,7 @@ log = logging.getLogger("bookingapp.slots")
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
 _LONGEST_SLOT = timedelta(minutes=engine.MAX_SLOT_MINUTES)
+_LONGEST_SLOT_S = _LONGEST_SLOT.total_seconds()
 
 SlotRow = tuple[uuid.UUID, datetime, datetime, int]
 
@@ -99,7 +100,8 @@ def _clear_of_booked_slots(session: Session, rows: Sequence[SlotRow]) -> Sequenc
     booked = booked_spans(session, {r[0] for r in rows}, min(r[1] for r in rows), max(r[2] for r in rows))
     if not booked:
         return rows
-    return [r for r in rows if not overlaps_any(r[1], r[2], booked.get(r[0], ()))]
+    index = {game_id: SpanIndex(spans) for game_id, spans in booked.items()}
+    return [r for r in rows if r[0] not in index or not index[r[0]].overlaps(r[1], r[2])]
 
 
 def booked_spans(
@@ -117,11 +119,19 @@ def booked_spans(
     return spans
 
 
-def overlaps_any(starts_at: datetime, ends_at: datetime, spans: Sequence[tuple[datetime, datetime]]) -> bool:
-    """Whether ``starts_at..ends_at`` meets any of ``spans`` (sorted by start, each under a day long)."""
-    low = bisect.bisect_left(spans, (starts_at - _LONGEST_SLOT,))
-    high = bisect.bisect_left(spans, (ends_at,))
-    return any(spans[i][1] > starts_at for i in range(low, high))
+class SpanIndex:
+    """Spans sorted by start (each under a day long), asked "does this interval meet one?"."""
+
+    def __init__(self, spans: Sequence[tuple[datetime, datetime]]):
+        # Plain floats: bisect over them runs in C, tuples of datetimes would not.
+        self._starts = [s.timestamp() for s, _ in spans]
+        self._ends = [e.timestamp() for _, e in spans]
+
+    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
+        start, end = starts_at.timestamp(), ends_at.timestamp()
+        low = bisect.bisect_left(self._starts, start - _LONGEST_SLOT_S)
+        high = bisect.bisect_left(self._starts, end, low)
+        return any(self._ends[i] > start for i in range(low, high))
 
 
 def _write_postgresql(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:

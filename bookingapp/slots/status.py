@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Game, Slot
 from . import engine
-from .generator import booked_spans, overlaps_any
+from .generator import SpanIndex, booked_spans
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,7 @@ def _missing_days(session: Session, game: Game, wanted: dict, stored: set[dateti
     if not absent:
         return ()
     all_absent = [s for slots in absent.values() for s in slots]
-    spans = booked_spans(
+    spans = SpanIndex(booked_spans(
         session, [game.id], min(s.starts_at for s in all_absent), max(s.ends_at for s in all_absent)
-    ).get(game.id, [])
-    return tuple(
-        day for day, slots in absent.items() if not all(overlaps_any(s.starts_at, s.ends_at, spans) for s in slots)
-    )
+    ).get(game.id, []))
+    return tuple(day for day, slots in absent.items() if not all(spans.overlaps(s.starts_at, s.ends_at) for s in slots))
