@@ -54,8 +54,12 @@ class GameForm(FlaskForm):
     def hour_fields(self):
         return [getattr(self, f"hours_{day}") for day in WEEKDAYS]
 
-    def game_data(self) -> dict[str, Any]:
-        """The fields as validate_game takes them (text that is not a number stays text, to be refused there)."""
+    def game_data(self, *, with_active: bool = True) -> dict[str, Any]:
+        """The fields as validate_game takes them (text that is not a number stays text, to be refused there).
+
+        The edit form has no "open for booking" box (deactivating has its own button), so
+        an edit leaves ``is_active`` out rather than reading the absent box as "no".
+        """
         data: dict[str, Any] = {
             "name": self.name.data or "",
             "slug": (self.slug.data or "").strip() or None,
@@ -69,6 +73,8 @@ class GameForm(FlaskForm):
         for name in NUMBER_FIELDS:
             value = _number(getattr(self, name).data)
             data[name] = EMPTY_MEANS.get(name) if value is None else value
+        if not with_active:
+            del data["is_active"]
         return data
 
     def fill_from(self, game: Game) -> None:

@@ -66,10 +66,12 @@ def edit_game(game_id: str):
     elif form.validate_on_submit():
         try:
             if request.form.get("action") == "save":
-                plan = update_game(db.session, game, form.game_data(), now=_now(), default_days=_default_days())
+                plan = update_game(db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days())
                 flash(f"{game.name} saved. {plan.summary()}", "info")
                 return redirect(url_for("admin.edit_game", game_id=game.id))
-            _, plan = preview_game_change(db.session, game, form.game_data(), now=_now(), default_days=_default_days())
+            _, plan = preview_game_change(
+                db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days()
+            )
         except DomainError as exc:
             form.show_problems(exc.fields or {"_": exc.message})
         finally:

@@ -116,6 +116,7 @@ def _edit(client, game, action, **changes):
     data = {**VALID, "name": game.name, "slug": game.slug, "booking_mode": "shared", "min_party": "1",
             "gap_minutes": "0", "capacity": "4", "min_notice_minutes": "0", "closures": "",
             **{f"hours_{d}": "10:00-22:00" for d in EVERY_DAY}, **changes}
+    data.pop("is_active")  # as the browser sends it: the edit form has no such box
     return client.post(f"/admin/games/{game.id}/edit", data={"csrf_token": csrf_from(page), "action": action, **data})
 
 
@@ -142,6 +143,8 @@ def test_saving_an_edit_reconciles_the_slots_at_once(staff_client, make_game, cl
     response = _edit(staff_client, game, "save", **{f"hours_{d}": "10:00-18:00" for d in EVERY_DAY})
     assert response.status_code == 302
     assert _slot_count(game) == 56
+    db.session.refresh(game)
+    assert game.is_active  # the edit form has no such box; saving must not read it as "off"
     followed = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "saved. 28 unbooked slots removed" in followed
 
