@@ -64,6 +64,18 @@ def test_a_bad_form_shows_the_field_messages_in_the_browser(page, live_server, s
     expect(page.locator(".field-error")).to_contain_text(["not a known IANA time zone", "ranges overlap"])
 
 
+def test_without_javascript_a_button_starts_the_job_and_the_page_refreshes_until_done(
+    page_without_js, live_server, staff_login
+):
+    page = page_without_js
+    create_game_as_staff(page, live_server, staff_login, "Quiet Room")
+    expect(page.locator(".progress-text")).to_contain_text("have not been written")
+    page.click("button:has-text('Generate the window now')")
+    expect(page).to_have_url(re.compile(r"/progress\?job=[0-9a-f]{32}$"))
+    expect(page.locator(".progress-text")).to_contain_text("100 % · done: 30 of 30 days, 330 slots created.")
+    expect(page.locator(".progress-done")).to_be_visible()
+
+
 def _has_customer_pages(app) -> bool:
     return any(rule.rule.startswith("/games/<") for rule in app.url_map.iter_rules())
 
