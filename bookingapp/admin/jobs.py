@@ -98,8 +98,8 @@ def start_generation(game: Game, *, now: datetime) -> str:
     jobs.save(job_id, game_id=game.id, status="queued", days_done=0, days_total=0, slots_created=0,
               error=None, heartbeat=now.isoformat())
     jobs.save(f"game:{game.id}", current=job_id)
-    app = current_app._get_current_object()
-    submit(app, lambda: run_generation(app, job_id, game.id))
+    app, game_id = current_app._get_current_object(), game.id  # the ORM row stays with this request
+    submit(app, lambda: run_generation(app, job_id, game_id))
     return job_id
 
 
