@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from ..accounts import authenticate
 from ..extensions import db
@@ -30,8 +31,6 @@ def login():
             login_user(user)
             return redirect(_safe_next(form.next.data))
         flash("Wrong username or password.", "error")
-    elif form.errors:
-        flash("The form expired; please try again.", "error")
     status = 401 if request.method == "POST" else 200
     return render_template("admin/login.html", form=form), status
 
@@ -43,3 +42,9 @@ def logout():
         flash("Logged out.", "info")
         return redirect(url_for("admin.login"))
     return redirect(url_for("admin.games"))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(exc: CSRFError):
+    """A post without a valid CSRF token (an expired page, or another site): change nothing, say so."""
+    return render_template("admin/refused.html", reason=exc.description), 400

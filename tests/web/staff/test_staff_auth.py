@@ -116,3 +116,10 @@ def test_tokens_are_stored_only_as_their_sha256(app):
     stored = db.session.query(ApiToken).one()
     assert stored.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw not in stored.token_hash
+
+
+def test_a_refused_csrf_token_gets_a_page_that_says_nothing_changed(staff_client, make_game):
+    game = make_game()
+    response = staff_client.post(f"/admin/games/{game.id}/active", data={"csrf_token": "forged", "active": "0"})
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.get_data(as_text=True)
