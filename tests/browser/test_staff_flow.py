@@ -89,8 +89,9 @@ def test_staff_create_a_game_then_a_customer_books_a_slot(page, live_server, sta
     expect(page).to_have_url(re.compile(rf"/games/{slug}$"))
     form = page.locator("form:has([name=party_size])").first
     slot_choices = form.locator("input[name=slot_id]")
-    if slot_choices.count():  # a time picked from the window (radios styled as buttons)
-        slot_choices.first.check(force=True)
+    if slot_choices.count():  # a time picked from the window: radios drawn as their labels
+        form.locator(f"label[for='{slot_choices.first.get_attribute('id')}']").click()
+        expect(slot_choices.first).to_be_checked()
     form.locator("[name=name]").fill("Ada Lovelace")
     form.locator("[name=email]").fill("ada@example.com")
     form.locator("[name=party_size]").fill("2")
