@@ -34,7 +34,7 @@ test: setup chromium
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/generation.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

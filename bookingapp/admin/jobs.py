@@ -20,7 +20,7 @@ from sqlalchemy import update
 from ..extensions import db
 from ..models import Game, MaintenanceRun, RunStatus, RunTrigger
 from ..slots import engine
-from ..slots.generator import DayRange, slot_rows, write_slots
+from ..slots.generator import DayRange, GamePlan, write_slots
 from ..slots.maintenance import forget_game_check, submit
 
 log = logging.getLogger("bookingapp.slots")
@@ -149,7 +149,9 @@ def _window(game: Game, now: datetime, default_days: int) -> list[date]:
 
 def _write_day(session, game: Game, day: date) -> int:
     """Write one local day's slots and move the watermark past it, in one transaction."""
-    created = write_slots(session, slot_rows(game, DayRange(day, day))).get(game.id, 0)
+    fresh = game.generated_through is None or day > game.generated_through
+    plan = GamePlan(game.id, game.name, game.capacity, game.schedule(), DayRange(day, day), fresh)
+    created = write_slots(session, [plan]).get(game.id, 0)
     session.execute(
         update(Game)
         .where(Game.id == game.id, (Game.generated_through.is_(None)) | (Game.generated_through < day))

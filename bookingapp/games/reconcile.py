@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..errors import SlugTaken
 from ..models import Booking, Game, Slot
 from ..slots import engine
-from ..slots.generator import write_slots
+from ..slots.generator import write_rows
 from ..slots.maintenance import forget_game_check
 from .plan import ReconcilePlan, StoredSlot, plan_reconcile, scheduled_times
 from .service import validate_game
@@ -134,7 +134,7 @@ def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime) 
         .values(capacity=case((Slot.booked > plan.capacity, Slot.booked), else_=plan.capacity))
         .execution_options(synchronize_session=False)
     )
-    write_slots(session, [(game.id, s.starts_at, s.ends_at, plan.capacity) for s in plan.add])
+    write_rows(session, [(game.id, s.starts_at, s.ends_at, plan.capacity) for s in plan.add])
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
