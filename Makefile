@@ -35,6 +35,7 @@ test: setup chromium
 
 bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)
+	$(BIN)/python bench/staff_edits.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
