@@ -123,6 +123,8 @@ def _check_numbers(data, clean, problems) -> None:
 
 def _check_schedule(data, clean, problems) -> None:
     try:
+        if data.get("timezone") in (None, ""):
+            raise engine.ScheduleError({"timezone": "is required (an IANA name such as Europe/London)"})
         engine.validate_timezone(data.get("timezone"))
         clean["timezone"] = data["timezone"]
     except engine.ScheduleError as exc:

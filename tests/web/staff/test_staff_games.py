@@ -68,6 +68,7 @@ BAD_FIELDS = [
     ("slug", "Not A Slug", "lowercase letters"),
     ("description", "d" * 2001, "at most 2000"),
     ("timezone", "Mars/Olympus", "not a known IANA time zone"),
+    ("timezone", "", "is required"),
     ("slot_minutes", "sixty", "must be a whole number"),
     ("slot_minutes", "0", "between 5 and 1440"),
     ("gap_minutes", "-5", "between 0 and 720"),
