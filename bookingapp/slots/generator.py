@@ -256,6 +256,8 @@ def _write_generic(session: Session, rows: Iterable[SlotRow]) -> Counter[uuid.UU
     params = [
         {"game_id": g, "starts_at": s, "ends_at": e, "capacity": c, "booked": 0} for g, s, e, c in rows
     ]
+    if not params:  # an empty executemany would run once, inserting a row of defaults
+        return Counter()
     return Counter(session.scalars(statement, params).all())
 
 

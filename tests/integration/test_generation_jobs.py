@@ -104,9 +104,10 @@ def test_an_unknown_or_malformed_job_id_finds_nothing(app, job_id):
 
 
 @pytest.mark.parametrize("app_settings", [{"REDIS_URL": None}])
-def test_without_redis_progress_lives_in_this_process(app, clock):
+def test_without_redis_progress_lives_in_this_process(any_app, clock):
     from bookingapp.games.service import create_game
 
+    app = any_app
     assert app.extensions["redis"] is None
     game = create_game(db.session, {"name": "Solo", "timezone": "UTC", "slot_minutes": 60, "capacity": 2,
                                     "weekly_hours": {"mon": [["09:00", "12:00"]]}})
