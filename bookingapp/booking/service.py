@@ -87,6 +87,21 @@ def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: da
     ]
 
 
+@dataclass(frozen=True)
+class DayOffers:
+    day: date
+    slots: list[SlotOffer]
+
+
+def bookable_window(session: Session, game: Game, now: datetime, default_days: int) -> list[DayOffers]:
+    """Each local day of the game's window with its slots that still have a free seat."""
+    first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
+    by_day: dict[date, list[SlotOffer]] = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
+    for offer in list_bookable_slots(session, game, first, last, now):
+        if offer.available > 0:
+            by_day[offer.starts_at.date()].append(offer)
+    return [DayOffers(day, offers) for day, offers in by_day.items()]
+
 def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: int = 1, limit: int = 3) -> list[SlotOffer]:
     """The next few slots of ``game`` that could still take ``party_size`` players."""
     query = (
