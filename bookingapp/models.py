@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .extensions import db, login_manager
 from .slots.engine import Schedule, parse_weekly_hours
 
 UTC = timezone.utc
@@ -249,3 +249,9 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@login_manager.user_loader
+def load_staff_user(user_id: str) -> StaffUser | None:
+    """Flask-Login's way back from the session cookie to a staff member."""
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
