@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from ..errors import DomainError
+from ..errors import DomainError, ValidationError
 from .validate import MAX_EMAIL, MAX_NAME
 
 
@@ -22,13 +22,12 @@ class BookingForm(FlaskForm):
     )
 
     def show_error(self, error: DomainError) -> None:
-        """Put a refused booking's reasons next to the fields they concern."""
-        placed = False
-        for name, message in error.fields.items():
-            field = getattr(self, name, None) if name in self._fields else None
-            if field is not None:
-                field.errors = [*field.errors, f"{field.label.text}: {message}."]
-                placed = True
+        """Put a refused booking's reasons next to the fields they concern, or above the form."""
+        fields = error.fields if isinstance(error, ValidationError) else {}
+        placed = [name for name in fields if name in self._fields]
+        for name in placed:
+            field = self._fields[name]
+            field.errors = [*field.errors, f"{field.label.text}: {fields[name]}."]
         if not placed:
             self.form_errors.append(error.message)
 
