@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from . import bp
 from .errors import json_object
 
 MAX_RANGE_DAYS = 366
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
 BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -98,11 +99,14 @@ def _parse_date(raw: str | None, name: str, problems: dict[str, str]) -> date | 
         if not _ISO_DATE.fullmatch(raw):
             raise ValueError
         parsed = date.fromisoformat(raw)
-        parsed + timedelta(days=MAX_RANGE_DAYS)  # near date.max the range arithmetic would overflow
-        return parsed
-    except (ValueError, OverflowError):
+    except ValueError:
         problems[name] = "must be a date like 2027-01-31"
         return None
+    # Far from today a local midnight may not even have a UTC instant (year 1 in Tokyo).
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+        return None
+    return parsed
 
 
 def _offer_json(offer: service.SlotOffer) -> dict[str, Any]:

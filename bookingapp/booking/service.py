@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,14 @@ def local_days_bounds(zone: str, first: date, last: date) -> tuple[datetime, dat
     return lower, upper
 
 
+def slot_listing_query(game_id: uuid.UUID, lower: datetime, upper: datetime) -> Select:
+    """The game's slots starting in ``[lower, upper)``, by start (served by the (game_id, starts_at) index)."""
+    return (
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
+        .where(Slot.game_id == game_id, Slot.starts_at >= lower, Slot.starts_at < upper)
+        .order_by(Slot.starts_at)
+    )
+
 def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: date, now: datetime) -> list[SlotOffer]:
     """Slots of ``game`` on local dates ``day_from..day_to`` still open for booking, full ones included.
 
@@ -74,11 +82,7 @@ def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: da
     lower = max(lower, earliest_start(game, now))
     if lower >= upper:
         return []
-    rows = session.execute(
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
-        .where(Slot.game_id == game.id, Slot.starts_at >= lower, Slot.starts_at < upper)
-        .order_by(Slot.starts_at)
-    )
+    rows = session.execute(slot_listing_query(game.id, lower, upper))
     tz = ZoneInfo(game.timezone)
     return [
         SlotOffer(r.id, r.starts_at.astimezone(tz), r.ends_at.astimezone(tz), r.capacity,
@@ -138,7 +142,7 @@ def book_slot(
         if slot.starts_at < earliest:
             raise SlotClosed(_closed_message(slot, now))
         if not _take_seats(session, slot.id, party_size, game.booking_mode, earliest):
-            raise _why_not_taken(session, slot.id, party_size, earliest, now)
+            raise _why_not_taken(session, slot.id, game, earliest)
         token = tokens.new_cancel_token()
         booking_id = _insert_booking(session, slot.id, name, email, party_size, tokens.hash_token(token), now)
         session.commit()
@@ -173,14 +177,19 @@ def _take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, e
     return session.execute(statement).first() is not None
 
 
-def _why_not_taken(session: Session, slot_id: int, seats: int, earliest: datetime, now: datetime) -> Exception:
+def _why_not_taken(session: Session, slot_id: int, game: Game, earliest: datetime) -> Exception:
     starts_at, capacity, booked = session.execute(
         select(_SLOTS.c.starts_at, _SLOTS.c.capacity, _SLOTS.c.booked).where(_SLOTS.c.id == slot_id)
     ).one()
     if starts_at < earliest:
         return SlotClosed("This slot is no longer open for booking.")
-    left = max(capacity - booked, 0)
-    detail = "no seats are left" if left == 0 else f"only {left} seat{'s' if left != 1 else ''} left"
+    left = seats_free(game, capacity, booked)
+    if game.booking_mode is BookingMode.PRIVATE:
+        detail = "another group has booked this session"
+    elif left == 0:
+        detail = "no seats are left"
+    else:
+        detail = f"only {left} seat{'s' if left != 1 else ''} left"
     return SlotFull(f"This slot is full for your party: {detail}.", {"party_size": detail})
 
 

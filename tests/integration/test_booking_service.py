@@ -145,7 +145,7 @@ def test_private_slot_takes_one_group_and_reopens_when_it_cancels(any_app, clock
     with pytest.raises(ValidationError, match="party size"):
         _book(slot, clock, party=1)
     made = _book(slot, clock, party=2)
-    with pytest.raises(SlotFull):
+    with pytest.raises(SlotFull, match="another group has booked this session"):
         _book(slot, clock, party=2)
     offers = service.list_bookable_slots(db.session, game, TODAY, TODAY, clock.now())
     assert offers[0].available == 0

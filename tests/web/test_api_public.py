@@ -81,6 +81,8 @@ def test_slots_reading_never_generates(client, game):
     ("to=2027-02-30", "to"),                      # no such day
     ("from=yesterday", "from"),
     ("from=9999-12-31", "from"),                  # the range arithmetic would overflow
+    ("from=0001-01-01", "from"),                  # no UTC instant for local midnight east of Greenwich
+    ("to=9999-12-31", "to"),
     ("from=2027-01-20&to=2027-01-13", "to"),      # from after to
     ("from=2027-01-13&to=2028-01-14", "to"),      # 367 days
     ("to=" + "9" * 5000, "to"),                   # huge
@@ -88,6 +90,11 @@ def test_slots_reading_never_generates(client, game):
 def test_bad_slot_ranges_answer_422_naming_the_parameter(client, game, query, field):
     fields = _error(client.get(f"/api/games/{game.id}/slots?{query}"), 422, "invalid")
     assert field in fields
+
+
+def test_far_dates_east_of_greenwich_answer_422_not_500(client, clock, make_game):
+    tokyo = make_game(timezone="Asia/Tokyo")
+    _error(client.get(f"/api/games/{tokyo.id}/slots?from=0001-01-01&to=0001-01-02"), 422, "invalid")
 
 
 def test_a_full_year_is_the_longest_range(client, game):
