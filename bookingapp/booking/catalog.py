@@ -43,21 +43,21 @@ def _uuid(raw: object) -> uuid.UUID | None:
 def next_free_starts(session: Session, games: Sequence[Game], now: datetime) -> dict[uuid.UUID, datetime]:
     """The start of each game's next slot with a free seat, where it has one.
 
-    One grouped query per distinct minimum notice (usually one or two), rather than
-    one query per game.
+    One query per distinct minimum notice (usually one or two), not one per game; each
+    game's answer is a walk along its (game_id, starts_at) index that stops at the first
+    free slot, so the cost does not grow with the length of the windows.
     """
     found: dict[uuid.UUID, datetime] = {}
     by_notice = sorted(games, key=lambda g: g.min_notice_minutes or 0)
     for notice, group in groupby(by_notice, key=lambda g: g.min_notice_minutes or 0):
-        ids = [g.id for g in group]
-        query = (
-            select(Slot.game_id, func.min(Slot.starts_at))
-            .join(Game, Slot.game_id == Game.id)
-            .where(Slot.game_id.in_(ids), Slot.starts_at >= now + timedelta(minutes=notice))
+        first_free = (
+            select(func.min(Slot.starts_at))
+            .where(Slot.game_id == Game.id, Slot.starts_at >= now + timedelta(minutes=notice))
             .where(Slot.booked < Slot.capacity)
             .where(or_(Game.booking_mode != BookingMode.PRIVATE, Slot.booked == 0))
-            .group_by(Slot.game_id)
+            .correlate(Game)
+            .scalar_subquery()
         )
-        found.update(dict(session.execute(query).tuples().all()))
+        query = select(Game.id, first_free).where(Game.id.in_([g.id for g in group]))
+        found.update({game_id: start for game_id, start in session.execute(query) if start is not None})
     return found
-
