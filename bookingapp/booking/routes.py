@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from ..errors import BadCancelToken, DomainError, SlotClosed, SlotFull
 from ..extensions import db
@@ -90,6 +91,12 @@ def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(exc: CSRFError):
+    title = "This form has expired. Go back, reload the page and try again."
+    return render_template("booking/message.html", title=title, status=400), 400
 
 
 @bp.errorhandler(DomainError)

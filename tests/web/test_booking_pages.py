@@ -104,6 +104,7 @@ def test_a_post_without_the_csrf_token_books_nothing(client, game):
     response = client.post(f"/games/{game.slug}", data={
         "slot_id": slot_at(game, TEN).id, "name": "Eve", "email": "eve@example.com", "party_size": "1"})
     assert response.status_code == 400
+    assert "This form has expired" in _text(response)
     assert _bookings() == 0
 
 
