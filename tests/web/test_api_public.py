@@ -224,3 +224,9 @@ def test_wrong_methods_and_unknown_paths_answer_json(client, game):
     _error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]
     _error(client.get("/api/nothing-here"), 404, "not_found")
+
+
+def test_a_body_over_the_size_limit_is_413_and_books_nothing(client, ten_slot):
+    body = '{"slot_id": %d, "name": "%s"}' % (ten_slot.id, "x" * (2 * 1024 * 1024))
+    _error(client.post("/api/bookings", data=body, content_type="application/json"), 413, "request_entity_too_large")
+    assert slot_at(ten_slot.game, ten_slot.starts_at).booked == 0
