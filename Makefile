@@ -28,7 +28,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/generation.py $(BENCH_ARGS)
 	$(BIN)/python bench/booking_load.py
 
 clean:

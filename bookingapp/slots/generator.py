@@ -6,6 +6,11 @@ whole window in repair mode) and writes them in bulk with ``INSERT … ON CONFLI
 NOTHING``, rows sorted by ``(game_id, starts_at)`` so racing writers never deadlock.
 The unique ``(game_id, starts_at)`` constraint, not any lock, is what keeps slots
 from being duplicated.
+
+On PostgreSQL, days past the watermark (nothing of them written yet: the daily
+top-up, a new game) are streamed with COPY straight into the table while the engine
+computes the next game; should a racing writer have got there first, the unique
+constraint refuses the COPY, it is undone, and the rows are merged in instead.
 """
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
+import psycopg
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -64,53 +70,115 @@ def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRan
     return DayRange(first, last) if first <= last else None
 
 
-def slot_rows(game: Game, days: DayRange) -> list[SlotRow]:
-    """The rows the engine wants for ``game`` over ``days``."""
-    return [
-        (game.id, s.starts_at, s.ends_at, game.capacity)
-        for s in engine.slots_between(game.schedule(), days.first, days.last)
-    ]
+@dataclass(frozen=True)
+class GamePlan:
+    """What one game still needs written, read off its row before any commit expires it.
 
-
-def write_slots(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:
-    """Insert ``rows`` that are not there yet; return how many were created per game.
-
-    Runs inside the caller's transaction; the caller commits.
+    ``fresh`` means none of these days was written before (they lie past the
+    watermark), so no slot of them should exist yet.
     """
-    if not rows:
+
+    game_id: uuid.UUID
+    name: str
+    capacity: int
+    schedule: engine.Schedule
+    days: DayRange
+    fresh: bool = False
+
+    def rows(self) -> list[SlotRow]:
+        """The rows the engine wants for this game over ``days``."""
+        return [
+            (self.game_id, s.starts_at, s.ends_at, self.capacity)
+            for s in engine.slots_between(self.schedule, self.days.first, self.days.last)
+        ]
+
+
+def plan_game(
+    game: Game, *, now: datetime, default_days: int, days: int | None = None, repair: bool = False
+) -> GamePlan | None:
+    """The plan for ``game`` at ``now``, or None when its window is full."""
+    today = engine.local_today(now, game.timezone)
+    todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
+    if todo is None:
+        return None
+    fresh = game.generated_through is None or todo.first > game.generated_through
+    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh)
+
+
+def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUID]:
+    """Insert the planned slots that are not there yet; return how many were created per game.
+
+    Rows go in ``(game_id, starts_at)`` order. Runs inside the caller's transaction;
+    the caller commits.
+    """
+    ordered = sorted(plans, key=lambda p: p.game_id)
+    if not ordered:
         return Counter()
-    ordered = sorted(rows, key=lambda r: (r[0], r[1]))
-    if session.get_bind().dialect.name == "postgresql":
-        return _write_postgresql(session, ordered)
-    return _write_generic(session, ordered)
+    if session.get_bind().dialect.name != "postgresql":
+        return _write_generic(session, _rows(ordered))
+    with session.connection().connection.driver_connection.cursor() as cursor:
+        # Only when the whole batch is fresh, so every writer inserts in one key order.
+        if all(plan.fresh for plan in ordered):
+            created = _copy_fresh(cursor, _rows(ordered))
+            if created is not None:
+                return created
+        return _merge(cursor, _rows(ordered))
 
 
-def _write_postgresql(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:
-    # COPY into a per-connection staging table, then one set-based insert: several
-    # times faster than any multi-row INSERT, and still one transaction.
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS slot_stage "
-            "(game_id uuid, starts_at timestamptz, ends_at timestamptz, capacity int) "
-            "ON COMMIT DELETE ROWS"
-        )
-        cursor.execute("TRUNCATE slot_stage")
-        with cursor.copy("COPY slot_stage (game_id, starts_at, ends_at, capacity) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            "WITH created AS ("
-            " INSERT INTO slots (game_id, starts_at, ends_at, capacity, booked)"
-            " SELECT game_id, starts_at, ends_at, capacity, 0 FROM slot_stage"
-            " ORDER BY game_id, starts_at"
-            " ON CONFLICT (game_id, starts_at) DO NOTHING RETURNING game_id)"
-            " SELECT game_id, count(*) FROM created GROUP BY game_id"
-        )
-        return Counter(dict(cursor.fetchall()))
+def _rows(plans: Iterable[GamePlan]) -> Iterator[SlotRow]:
+    # A generator: COPY streams each game's rows while the server inserts the last ones.
+    for plan in plans:
+        yield from plan.rows()
 
 
-def _write_generic(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:
+def _copy_fresh(cursor: psycopg.Cursor, rows: Iterable[SlotRow]) -> Counter[uuid.UUID] | None:
+    """COPY rows straight into slots; None (and nothing written) if one was there already."""
+    created: Counter[uuid.UUID] = Counter()
+    cursor.execute("SAVEPOINT slot_copy")
+    try:
+        with cursor.copy(
+            "COPY slots (game_id, starts_at, ends_at, capacity, booked) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            # Binary COPY skips formatting every timestamp as text: several times faster.
+            copy.set_types(["uuid", "timestamptz", "timestamptz", "int4", "int4"])
+            for game_id, starts_at, ends_at, capacity in rows:
+                copy.write_row((game_id, starts_at, ends_at, capacity, 0))
+                created[game_id] += 1
+    except psycopg.errors.UniqueViolation:
+        # A racing writer (or a repair) got there first: undo this attempt and merge.
+        cursor.execute("ROLLBACK TO SAVEPOINT slot_copy")
+        return None
+    cursor.execute("RELEASE SAVEPOINT slot_copy")
+    return created
+
+
+def _merge(cursor: psycopg.Cursor, rows: Iterable[SlotRow]) -> Counter[uuid.UUID]:
+    """COPY rows into a staging table, then insert those missing from slots in one statement."""
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS slot_stage "
+        "(game_id uuid, starts_at timestamptz, ends_at timestamptz, capacity int) "
+        "ON COMMIT DELETE ROWS"
+    )
+    cursor.execute("TRUNCATE slot_stage")
+    with cursor.copy(
+        "COPY slot_stage (game_id, starts_at, ends_at, capacity) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["uuid", "timestamptz", "timestamptz", "int4"])
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(
+        "WITH created AS ("
+        " INSERT INTO slots (game_id, starts_at, ends_at, capacity, booked)"
+        " SELECT game_id, starts_at, ends_at, capacity, 0 FROM slot_stage"
+        " ORDER BY game_id, starts_at"
+        " ON CONFLICT (game_id, starts_at) DO NOTHING RETURNING game_id)"
+        " SELECT game_id, count(*) FROM created GROUP BY game_id"
+    )
+    return Counter(dict(cursor.fetchall()))
+
+
+def _write_generic(session: Session, rows: Iterable[SlotRow]) -> Counter[uuid.UUID]:
+    """One executemany ``INSERT … ON CONFLICT DO NOTHING`` (SQLite; any SQLAlchemy dialect)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -156,37 +224,31 @@ def ensure_games(
     """
     result = GenerationResult()
     ordered = sorted(games, key=lambda g: g.id)
-    for start in range(0, len(ordered), batch_games):
+    # Read every game before the first commit: committing expires the ORM objects, and
+    # touching one afterwards would reload it with a query of its own.
+    plans = [plan_game(g, now=now, default_days=default_days, days=days, repair=repair) for g in ordered]
+    for start in range(0, len(plans), batch_games):
         if not keep_going():
             result.stopped_early = True
             log.warning("Slot generation stopped early after %d games", result.games_checked)
             break
-        _ensure_batch(session, ordered[start:start + batch_games], now, default_days, days, repair, result)
+        _ensure_batch(session, plans[start:start + batch_games], result)
     return result
 
 
-def _ensure_batch(session, games, now, default_days, days, repair, result) -> None:
-    rows: list[SlotRow] = []
-    through: dict[uuid.UUID, date] = {}
-    names = {}
-    for game in games:
-        today = engine.local_today(now, game.timezone)
-        todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
-        result.games_checked += 1
-        if todo is None:
-            continue
-        log.info("Auto-generating slots for %s (%s..%s)", game.name, todo.first, todo.last)
-        rows.extend(slot_rows(game, todo))
-        through[game.id] = todo.last
-        names[game.id] = game.name
-    created = write_slots(session, rows)
-    _advance_watermarks(session, through)
+def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
+    result.games_checked += len(plans)
+    todo = [plan for plan in plans if plan is not None]
+    for plan in todo:
+        log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
+    created = write_slots(session, todo)
+    _advance_watermarks(session, {plan.game_id: plan.days.last for plan in todo})
     session.commit()
-    for game_id, name in names.items():
-        count = created.get(game_id, 0)
-        result.created_by_game[game_id] = count
+    for plan in todo:
+        count = created.get(plan.game_id, 0)
+        result.created_by_game[plan.game_id] = count
         result.slots_created += count
-        log.info("Created %d slots for %s", count, name)
+        log.info("Created %d slots for %s", count, plan.name)
 
 
 def ensure_window(

@@ -6,7 +6,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
@@ -151,6 +151,28 @@ def test_losing_the_lock_stops_between_batches_and_keeps_what_was_written(any_ap
     assert _fill(clock).slots_created == 2 * 7 * SLOTS_PER_DAY  # the next pass resumes
 
 
+def test_fresh_days_that_hold_slots_after_all_are_merged_not_duplicated(any_app, clock, make_game):
+    game = make_game()
+    _fill(clock)
+    db.session.execute(delete(Slot).where(Slot.starts_at < datetime(2027, 1, 14, tzinfo=UTC)))
+    game.generated_through = None  # the watermark says "nothing written": wrong for 6 days
+    db.session.commit()
+    result = _fill(clock)
+    assert result.created_by_game == {game.id: SLOTS_PER_DAY}
+    assert _count(game) == 7 * SLOTS_PER_DAY
+    assert db.session.get(Game, game.id).generated_through == date(2027, 1, 19)
+
+
+def test_a_batch_planned_before_a_commit_never_reloads_its_games(app, clock, make_game):
+    for _ in range(5):
+        make_game()
+    games = generator.active_games(db.session)
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    _fill(clock, games, batch_games=1)
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "games" in s]
+
+
 def test_ensure_window_fills_one_game(any_app, clock, make_game):
     game = make_game()
     other = make_game()
@@ -158,7 +180,8 @@ def test_ensure_window_fills_one_game(any_app, clock, make_game):
     assert _count(other) == 0
 
 
-def test_racing_writers_never_duplicate_or_deadlock(app, clock, make_game):
+@pytest.mark.parametrize("repair", [True, False], ids=["repair", "top-up"])
+def test_racing_writers_never_duplicate_or_deadlock(app, clock, make_game, repair):
     """Several threads filling the same 40 games at once (PostgreSQL)."""
     games = [make_game(slot_minutes=15) for _ in range(40)]
     ids = [g.id for g in games]
@@ -168,7 +191,7 @@ def test_racing_writers_never_duplicate_or_deadlock(app, clock, make_game):
         with app.app_context():
             try:
                 own = db.session.scalars(select(Game).where(Game.id.in_(ids))).all()
-                created.append(_fill(clock, own, repair=True, batch_games=7).slots_created)
+                created.append(_fill(clock, own, repair=repair, batch_games=7).slots_created)
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
             finally:
