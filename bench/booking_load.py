@@ -23,41 +23,30 @@ import argparse
 import logging
 import os
 import random
-import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import psycopg
 import redis
 import requests
+from sqlalchemy import func, select, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from support import migrate, throwaway_database, whole_number  # first: sets sys.path
+from loadgen import forget_access_log, run_wrk, server_times, start_gunicorn
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-
-from bookingapp import create_app  # noqa: E402
-from bookingapp.booking import service  # noqa: E402
-from bookingapp.extensions import db  # noqa: E402
-from bookingapp.games.service import create_game  # noqa: E402
-from bookingapp.models import Booking, BookingStatus, Game, Slot  # noqa: E402
-from bookingapp.slots import engine, generator  # noqa: E402
+from bookingapp import create_app
+from bookingapp.booking import service
+from bookingapp.extensions import db
+from bookingapp.games.service import create_game
+from bookingapp.models import Booking, BookingStatus, Game, Slot
+from bookingapp.slots import engine, generator
 
 UTC = timezone.utc
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-MIGRATIONS = str(ROOT / "migrations")
-ACCESS_LOG = os.path.join(tempfile.gettempdir(), f"booking_load_{os.getpid()}.log")
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Thirteen slots a day each; every fourth game sells private sessions.
 SHAPES = (
@@ -70,18 +59,18 @@ SHAPES = (
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--games", type=int, default=1000, help="games to create (default 1000)")
-    parser.add_argument("--days", type=int, default=14, help="window length in days (default 14)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per scenario (default 10)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--storm-slots", type=int, default=100, help="hot slots in the booking storm (default 100)")
-    parser.add_argument("--storm-attempts", type=int, default=3000, help="booking attempts (default 3000)")
+    parser.add_argument("--games", type=whole_number(1, 100_000), default=1000, help="games to create (default 1000)")
+    parser.add_argument("--days", type=whole_number(1, 366), default=14, help="window length in days (default 14)")
+    parser.add_argument("--workers", type=whole_number(1, 64), default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--seconds", type=whole_number(1, 600), default=10, help="wrk duration per scenario (default 10)")
+    parser.add_argument("--connections", type=whole_number(2, 1000), default=32, help="wrk connections (default 32)")
+    parser.add_argument("--storm-slots", type=whole_number(1, 10_000), default=100,
+                        help="hot slots in the booking storm (default 100)")
+    parser.add_argument("--storm-attempts", type=whole_number(1, 1_000_000), default=3000,
+                        help="booking attempts (default 3000)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (apt-get install wrk)")
-    if not (1 <= args.days <= 366 and args.games >= 1 and args.workers >= 1):
-        parser.error("--games and --workers must be positive, --days 1..366")
     return args
 
 
@@ -94,20 +83,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-# --- database --------------------------------------------------------------------------
-
-def create_database() -> tuple[str, str]:
-    name = f"bookingapp_bookload_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return name, f"{base}/{name}"
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+# --- data ------------------------------------------------------------------------------
 
 def seed(args, now: datetime) -> list[Game]:
     """Create the games and write their windows; print how long it took."""
@@ -160,43 +136,6 @@ def explain_listing(game: Game, now: datetime, days: int) -> str:
 
 # --- 2. gunicorn under wrk --------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(args, url: str, prefix: str, probe: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
-           "SECRET_KEY": uuid.uuid4().hex, "SLOTS_DAYS_TO_MAINTAIN": str(args.days)}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    # The access log records each request's time inside the worker (%(D)s, microseconds):
-    # the server-side figure, without the client's queueing.
-    server = subprocess.Popen(
-        [gunicorn, "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--access-logfile", ACCESS_LOG, "--access-logformat", "%(D)s", "wsgi:app"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(base + probe, timeout=30).status_code == 200:
-                return server, base
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
-def server_times() -> list[float]:
-    """Seconds spent in the workers per request since the last call (the access log is then emptied)."""
-    with open(ACCESS_LOG, "r+") as log:
-        times = [int(line) / 1e6 for line in log if line.strip().isdigit()]
-        log.truncate(0)
-    return times
-
-
 def cold_views(base: str, games: list[Game], threads: int) -> list[float]:
     """Time the first view of every game page (it runs the per-game window check)."""
     def view(slug):
@@ -207,34 +146,6 @@ def cold_views(base: str, games: list[Game], threads: int) -> list[float]:
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(view, [g.slug for g in games]))
-
-
-def run_wrk(args, base: str, paths: list[str]) -> dict[str, float]:
-    """wrk over random ``paths``; return req/s, p50, p99 (seconds) and non-2xx count."""
-    script = "local paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n" + (
-        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    try:
-        output = subprocess.run(
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", handle.name, base],
-            capture_output=True, text=True, check=True,
-        ).stdout
-    finally:
-        os.unlink(handle.name)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": _wrk_seconds(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
-        "p99": _wrk_seconds(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "errors": int(errors.group(1)) if errors else 0,
-    }
-
-
-def _wrk_seconds(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
-    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
 # --- 3. the booking storm ---------------------------------------------------------------
@@ -291,34 +202,38 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     # A plain SIGTERM would skip the clean-up below and leave gunicorn and the database behind.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
-    name, url = create_database()
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    server = None
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix})
-    logging.getLogger("bookingapp").setLevel(logging.WARNING)  # not a line per game while seeding
-    try:
-        with app.app_context():
-            upgrade(directory=MIGRATIONS)
-            now = datetime.now(UTC)
-            games = seed(args, now)
-            report_listing(args, games, now)
-            server, base = start_gunicorn(args, url, prefix, f"/api/games/{games[0].id}/slots")
-            report_http(args, base, games)
-            report_storm(args, base, games, now)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_database(name)
-        if os.path.exists(ACCESS_LOG):
-            os.unlink(ACCESS_LOG)
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    with throwaway_database("bookingapp_bookload") as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix})
+        logging.getLogger("bookingapp").setLevel(logging.WARNING)  # not a line per game while seeding
+        server = None
+        try:
+            with app.app_context():
+                migrate()
+                now = datetime.now(UTC)
+                games = seed(args, now)
+                report_listing(args, games, now)
+                env = {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
+                       "SLOTS_DAYS_TO_MAINTAIN": str(args.days)}
+                server, base = start_gunicorn(args.workers, env, f"/api/games/{games[0].id}/slots")
+                report_http(args, base, games)
+                report_storm(args, base, games, now)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            _forget(prefix)
+
+
+def _forget(prefix: str) -> None:
+    forget_access_log()
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def report_listing(args, games, now) -> None:
@@ -340,9 +255,10 @@ def report_http(args, base, games) -> None:
           " (client p50/p99 include queueing; server = time inside the worker):")
     print(f"   first view of each game page ({len(cold)}): client p50 {ms(percentile(cold, 50))}"
           f"  server p50 {ms(percentile(cold_server, 50))}  p99 {ms(percentile(cold_server, 99))}")
-    page = run_wrk(args, base, [f"/games/{g.slug}" for g in games])
+    load = {"seconds": args.seconds, "connections": args.connections}
+    page = run_wrk(base, [f"/games/{g.slug}" for g in games], **load)
     page_server = server_times()
-    api = run_wrk(args, base, [f"/api/games/{g.id}/slots" for g in games])
+    api = run_wrk(base, [f"/api/games/{g.id}/slots" for g in games], **load)
     api_server = server_times()
     for label, figures, inside in (("game page         ", page, page_server), ("GET /api/.../slots", api, api_server)):
         print(f"   {label}: {figures['rps']:6.0f} req/s  client p50 {ms(figures['p50'])}  p99 {ms(figures['p99'])}"
