@@ -224,3 +224,20 @@ def test_next_free_start_per_game_respects_mode_and_notice(any_app, clock, make_
         private.id: TEN + timedelta(hours=1),
         noticed.id: TEN + timedelta(hours=2),
     }
+
+
+@pytest.mark.parametrize("zone, day, first_local_hour, count", [
+    ("Europe/London", date(2027, 3, 28), 0, 23),     # spring forward at 01:00: a 23-hour day
+    ("Europe/London", date(2027, 10, 31), 0, 24),    # fall back: a 25-hour day, but 01:00 starts a slot only once
+    ("America/Havana", date(2027, 3, 14), 1, 23),    # the clock jumps from 00:00 to 01:00: no midnight at all
+])
+def test_listing_a_local_day_across_dst_takes_exactly_that_days_slots(any_app, clock, make_game, zone, day,
+                                                                      first_local_hour, count):
+    game = make_game(timezone=zone, weekly_hours={d: [["00:00", "24:00"]] for d in
+                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    clock.set(datetime.combine(day, datetime.min.time(), tzinfo=UTC) - timedelta(days=2))
+    fill(game, clock)
+    offers = service.list_bookable_slots(db.session, game, day, day, clock.now())
+    assert {o.starts_at.date() for o in offers} == {day}
+    assert offers[0].starts_at.hour == first_local_hour
+    assert len(offers) == count
