@@ -82,13 +82,7 @@ def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: da
     lower = max(lower, earliest_start(game, now))
     if lower >= upper:
         return []
-    rows = session.execute(slot_listing_query(game.id, lower, upper))
-    tz = ZoneInfo(game.timezone)
-    return [
-        SlotOffer(r.id, r.starts_at.astimezone(tz), r.ends_at.astimezone(tz), r.capacity,
-                  seats_free(game, r.capacity, r.booked))
-        for r in rows
-    ]
+    return _offers(game, session.execute(slot_listing_query(game.id, lower, upper)))
 
 
 @dataclass(frozen=True)
@@ -106,6 +100,7 @@ def bookable_window(session: Session, game: Game, now: datetime, default_days: i
             by_day[offer.starts_at.date()].append(offer)
     return [DayOffers(day, offers) for day, offers in by_day.items()]
 
+
 def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: int = 1, limit: int = 3) -> list[SlotOffer]:
     """The next few slots of ``game`` that could still take ``party_size`` players."""
     query = (
@@ -117,11 +112,15 @@ def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: 
     )
     if game.booking_mode is BookingMode.PRIVATE:
         query = query.where(Slot.booked == 0)
+    return _offers(game, session.execute(query))
+
+
+def _offers(game: Game, rows) -> list[SlotOffer]:
     tz = ZoneInfo(game.timezone)
     return [
         SlotOffer(r.id, r.starts_at.astimezone(tz), r.ends_at.astimezone(tz), r.capacity,
                   seats_free(game, r.capacity, r.booked))
-        for r in session.execute(query)
+        for r in rows
     ]
 
 
