@@ -60,6 +60,7 @@ def test_game_page_fills_a_missing_window_before_showing_it(client, make_game):
     page = _text(client.get(f"/games/{game.slug}"))
     assert page.count('name="slot_id"') == 7 * 12
     assert "Today, 13 January" in page and "Tuesday 19 January" in page
+    assert '<a href="#day-2027-01-19">Tue 19</a>' in page and 'id="day-2027-01-19"' in page
 
 
 @pytest.mark.parametrize("slug", ["no-such-game", "x" * 500])
