@@ -38,13 +38,22 @@ def start_gunicorn(workers: int, env: dict[str, str], probe: str) -> tuple[subpr
         cwd=ROOT, env=env,
     )
     base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + probe)
+    except BaseException:  # never leave a server behind, whatever stopped us
+        server.terminate()
+        server.wait(timeout=30)
+        raise
+    return server, base
+
+
+def _wait_for(url: str) -> None:
     for _ in range(200):
         try:
-            if requests.get(base + probe, timeout=30).status_code == 200:
-                return server, base
+            if requests.get(url, timeout=30).status_code == 200:
+                return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
-    server.terminate()
     raise SystemExit("gunicorn did not start")
 
 
