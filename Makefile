@@ -29,6 +29,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)
+	$(BIN)/python bench/booking_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

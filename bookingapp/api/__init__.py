@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 from . import errors  # noqa: E402,F401  (registers the error handlers on bp)
+from . import public  # noqa: E402,F401  (games, slots and bookings for customers)
