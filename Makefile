@@ -36,6 +36,7 @@ test: setup chromium
 bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)
 	$(BIN)/python bench/staff_edits.py
+	$(BIN)/python bench/booking_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -11,8 +11,9 @@ from ..errors import GameNotFound, ValidationError
 from ..extensions import db
 from ..games.overview import get_game
 from ..games.reconcile import preview_game_change, update_game
+from ..games.serialize import game_to_json as game_json
 from ..games.service import create_game
-from ..models import Game, MaintenanceRun
+from ..models import MaintenanceRun
 from ..slots.runs import recent_runs
 from . import bp
 from .errors import error_response, json_object
@@ -39,17 +40,6 @@ def staff_token_required(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def game_json(game: Game) -> dict[str, Any]:
-    """Every setting of a game, as the API shows it."""
-    return {
-        "id": str(game.id), "slug": game.slug, "name": game.name, "description": game.description,
-        "timezone": game.timezone, "slot_minutes": game.slot_minutes, "gap_minutes": game.gap_minutes,
-        "capacity": game.capacity, "days_ahead": game.days_ahead, "min_notice_minutes": game.min_notice_minutes,
-        "booking_mode": game.booking_mode.value, "min_party": game.min_party,
-        "weekly_hours": game.weekly_hours, "closures": game.closures, "is_active": game.is_active,
-    }
 
 
 def run_json(run: MaintenanceRun) -> dict[str, Any]:

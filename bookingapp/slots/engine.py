@@ -14,15 +14,18 @@ Rules, in the game's local time zone:
   an ambiguous one (fall-back) takes its first occurrence;
 - a slot lasts exactly ``slot_minutes`` of real time, and slots never overlap: a
   start that the DST jump pulls inside the previous slot (or its gap) is skipped.
+
+Most days see no clock change: their slots are arithmetic on one UTC offset. Only a
+range that a change falls in walks its wall-clock grid one start at a time.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable, Mapping, NamedTuple, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 UTC = timezone.utc
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -160,14 +163,9 @@ def validate_timezone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
-
-
-_ZONES: frozenset[str] | None = None
+    return frozenset(available_timezones())
 
 
 def schedule_problems(hours: WeeklyHours, slot_minutes: int, gap_minutes: int = 0) -> dict[str, str]:
@@ -286,9 +284,10 @@ def slots_between(schedule: Schedule, first: date, last: date) -> list[SlotTimes
 def _day_slots(
     day: date, ranges: Sequence[OpeningRange], length: timedelta, step: timedelta, tz: ZoneInfo
 ) -> list[SlotTimes]:
+    """The slots of one open day: plain arithmetic on one offset unless the clock changes."""
     offset = _steady_offset(day, tz)
     if offset is None:
-        return [slot for rng in ranges for slot in _slots_across_jump(day, rng, length, step, tz)]
+        return [slot for rng in ranges for slot in _range_slots_near_jump(day, rng, length, step, tz)]
     midnight = datetime.combine(day, _MIDNIGHT, UTC) - offset
     slots: list[SlotTimes] = []
     for rng in ranges:
@@ -299,9 +298,14 @@ def _day_slots(
 
 
 def _check_durations(schedule: Schedule) -> None:
-    # A zero step would loop forever and a negative gap would overlap slots.
-    if schedule.slot_minutes < 1 or schedule.gap_minutes < 0:
-        raise ScheduleError({"slot_minutes": "slot must last at least a minute, gap cannot be negative"})
+    # A zero step would never leave a range; a negative gap would overlap slots.
+    problems: dict[str, str] = {}
+    if schedule.slot_minutes < 1:
+        problems["slot_minutes"] = "must be at least 1"
+    if schedule.gap_minutes < 0:
+        problems["gap_minutes"] = "must be 0 or more"
+    if problems:
+        raise ScheduleError(problems)
 
 
 @lru_cache(maxsize=4096)
@@ -312,20 +316,15 @@ def _minutes(count: int) -> timedelta:
 
 @lru_cache(maxsize=16384)
 def _steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
-    """The UTC offset from ``day`` 00:00 to two days later, or None if the clock changes.
+    """The UTC offset the clock keeps from ``day`` 00:00 for two days, or None if it changes.
 
-    Every range of a day ends by then. Comparing the two ends suffices because no zone
-    changes its clock twice within three days (tzdata since 2000), and both folds are
-    read so a jump exactly at either midnight counts as a change.
+    Every range of ``day`` ends within those two days. Reading the start at its first
+    occurrence and the end at its last shows any change, a jump at either midnight
+    included (no zone in tzdata changes twice within three days).
     """
     first = datetime.combine(day, _MIDNIGHT)
-    last = first + _TWO_DAYS
     offset = tz.utcoffset(first)
-    if (
-        tz.utcoffset(datetime.combine(day, _MIDNIGHT_FOLD1)) != offset
-        or tz.utcoffset(last) != offset
-        or tz.utcoffset(last.replace(fold=1)) != offset
-    ):
+    if tz.utcoffset(datetime.combine(day + _TWO_DAYS, _MIDNIGHT_FOLD1)) != offset:
         return None
     return offset
 
@@ -340,13 +339,23 @@ def _steady_slots(start: datetime, close: datetime, length: timedelta, step: tim
     return slots
 
 
-def _slots_across_jump(
+def _range_slots_near_jump(
     day: date, rng: OpeningRange, length: timedelta, step: timedelta, tz: ZoneInfo
 ) -> list[SlotTimes]:
-    """Slots of a range the clock changes in: walk the wall-clock grid, skip what the jump breaks."""
+    """Slots of a range on a day the clock changes, before, in or after the range."""
     open_wall = datetime.combine(day, rng.opens)
-    close_wall = open_wall + timedelta(minutes=rng.end_minute - rng.start_minute)
-    close = first_instant_at_or_after(close_wall, tz)
+    close_wall = open_wall + _minutes(rng.end_minute - rng.start_minute)
+    opens = existing_instant(open_wall, tz)
+    closes = first_instant_at_or_after(close_wall, tz)
+    if opens is not None and closes - opens == close_wall - open_wall:
+        return _steady_slots(opens, closes, length, step)  # the change is outside the range
+    return _slots_across_jump(open_wall, close_wall, closes, length, step, tz)
+
+
+def _slots_across_jump(
+    open_wall: datetime, close_wall: datetime, close: datetime, length: timedelta, step: timedelta, tz: ZoneInfo
+) -> list[SlotTimes]:
+    """Slots of a range the clock changes in: walk the wall-clock grid, skip what the jump breaks."""
     slots: list[SlotTimes] = []
     wall = open_wall
     while wall < close_wall:
