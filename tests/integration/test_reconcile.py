@@ -239,3 +239,19 @@ def test_a_slot_blocked_by_a_kept_booking_does_not_count_as_a_missing_day(any_ap
     db.session.execute(delete(Slot).where(Slot.game_id == game.id, Slot.starts_at == _at(15, 13)))
     db.session.commit()
     assert window_status(db.session, game, now=clock.now(), default_days=7).missing_days == (date(2027, 1, 15),)
+
+
+def test_the_customer_side_neither_lists_nor_books_an_off_schedule_slot(app, clock, make_game):
+    from bookingapp.booking import service as booking
+    from bookingapp.errors import SlotNotFound
+
+    game = _filled(make_game, clock)
+    kept = _slot(game, _at(14, 20))
+    _book(kept, 1)
+    _update(game, clock, weekly_hours=_hours(("10:00", "18:00")))
+    listed = booking.list_bookable_slots(db.session, game, date(2027, 1, 14), date(2027, 1, 14), clock.now())
+    assert [o.starts_at.hour for o in listed] == list(range(10, 18))
+    with pytest.raises(SlotNotFound):
+        booking.book_slot(db.session, kept.id, "Late Comer", "late@example.com", 1, clock.now(), game_id=game.id)
+    db.session.refresh(kept)
+    assert kept.booked == 1
