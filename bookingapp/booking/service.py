@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
+from ..games.reconcile import offered_slots, slot_is_offered
 from ..models import Booking, BookingMode, BookingStatus, Game, Slot
 from ..slots import engine
 from . import tokens
@@ -117,10 +118,11 @@ def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: 
 
 def _offers(game: Game, rows) -> list[SlotOffer]:
     tz = ZoneInfo(game.timezone)
+    # Slots kept off-schedule after an edit (for the bookings they hold) are not offered.
     return [
         SlotOffer(r.id, r.starts_at.astimezone(tz), r.ends_at.astimezone(tz), r.capacity,
                   seats_free(game, r.capacity, r.booked))
-        for r in rows
+        for r in offered_slots(game, list(rows))
     ]
 
 
@@ -155,7 +157,10 @@ def _open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tup
     query = select(Slot, Game).join(Game, Slot.game_id == Game.id).where(Slot.id == slot_id)
     row = session.execute(query).one_or_none()
     # A deactivated game's slots cannot be booked, though its bookings stand.
-    if row is None or not row.Game.is_active or (game_id is not None and row.Game.id != game_id):
+    if (
+        row is None or not row.Game.is_active or (game_id is not None and row.Game.id != game_id)
+        or not slot_is_offered(row.Game, row.Slot)  # kept off-schedule after an edit
+    ):
         raise SlotNotFound("There is no such slot open for booking.", {"slot_id": "no such slot"})
     return row.Slot, row.Game
 
