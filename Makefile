@@ -26,7 +26,7 @@ run: setup
 # The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
 chromium:
 	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
 	  else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
 # The whole suite against this machine's PostgreSQL and Redis (and SQLite).

@@ -3,41 +3,23 @@ and Debian's headless Chromium driven by Playwright."""
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from bookingapp import create_app
 from bookingapp.extensions import db
 from bookingapp.models import StaffUser
 from bookingapp.slots.clock import ManualClock
 from config import TestConfig
+from live_server import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens")
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join(10)
-        self._server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -1,46 +1,34 @@
 """A customer in a real browser: browse, book, read the confirmation, cancel."""
 from __future__ import annotations
 
-import os
-import threading
 from datetime import datetime, timezone
 
 import pytest
-from werkzeug.serving import make_server
 
 from booking_helpers import slot_at
 
-CHROMIUM = "/usr/bin/chromium"
+from live_server import LiveServer
+
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def base_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with LiveServer(app) as server:
+        yield server.url
 
 
 @pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser.new_page(viewport={"width": 390, "height": 844})
-        browser.close()
+def phone(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    yield context.new_page()
+    context.close()
 
 
-def test_a_customer_books_and_cancels_in_the_browser(base_url, page, make_game):
+def test_a_customer_books_and_cancels_in_the_browser(base_url, phone, make_game):
+    page = phone
     game = make_game(name="Clockwork Tower", description="Stop the clock.")
     page.goto(base_url + "/")
     page.click("text=Clockwork Tower")
