@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 
 from ..models import Game
-from ..slots.engine import WEEKDAYS
+from ..slots.hours import WEEKDAYS
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
 NUMBER_FIELDS = ("slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "min_party")

@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from ..slots import engine
+from ..slots import hours
 from ..slots.engine import SlotTimes
 
 # No slot lasts longer than this, so only slots starting this much earlier can overlap.
-_LONGEST_SLOT = timedelta(minutes=engine.MAX_SLOT_MINUTES)
+_LONGEST_SLOT = timedelta(minutes=hours.MAX_SLOT_MINUTES)
 
 
 @dataclass(frozen=True)

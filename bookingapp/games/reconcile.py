@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..errors import SlugTaken
 from ..models import Booking, Game, Slot
 from ..slots import engine
+from ..slots import hours
 from ..slots.generator import write_rows
 from ..slots.maintenance import forget_game_check
 from .plan import ReconcilePlan, StoredSlot, plan_reconcile, scheduled_times
@@ -74,7 +75,7 @@ def _schedule(fields: Mapping[str, Any]) -> engine.Schedule:
         timezone=fields["timezone"],
         slot_minutes=fields["slot_minutes"],
         gap_minutes=fields["gap_minutes"],
-        weekly_hours=engine.parse_weekly_hours(fields["weekly_hours"]),
+        weekly_hours=hours.parse_weekly_hours(fields["weekly_hours"]),
         closures=frozenset(date.fromisoformat(d) for d in fields["closures"]),
     )
 
@@ -90,7 +91,7 @@ def _plan(session: Session, game: Game, fields: Mapping[str, Any], *, now: datet
 
 def _horizon(session, game, fields, *, now, default_days, stored: Sequence[StoredSlot] | None = None) -> Horizon:
     """Yesterday through the end of the new window, or further if slots are already stored further."""
-    zone = engine.validate_timezone(fields["timezone"])
+    zone = hours.validate_timezone(fields["timezone"])
     today = engine.local_today(now, zone)
     last = today + timedelta(days=(fields["days_ahead"] or default_days) - 1)
     if game.generated_through is not None:

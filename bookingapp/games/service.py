@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import SlugTaken, ValidationError
 from ..models import BookingMode, Game
-from ..slots import engine
+from ..slots import hours
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CLOSURES = 1000
@@ -20,7 +20,7 @@ CLOSURE_YEARS = (2000, 2199)  # a typo like 0225-12-25 is refused, not stored
 
 # field: (lowest, highest) for the whole-number settings of a game
 INT_LIMITS = {
-    "slot_minutes": (5, engine.MAX_SLOT_MINUTES),
+    "slot_minutes": (5, hours.MAX_SLOT_MINUTES),
     "gap_minutes": (0, 720),
     "capacity": (1, 500),
     "days_ahead": (1, 366),
@@ -124,19 +124,19 @@ def _check_numbers(data, clean, problems) -> None:
 def _check_schedule(data, clean, problems) -> None:
     try:
         if data.get("timezone") in (None, ""):
-            raise engine.ScheduleError({"timezone": "is required (an IANA name such as Europe/London)"})
-        engine.validate_timezone(data.get("timezone"))
+            raise hours.ScheduleError({"timezone": "is required (an IANA name such as Europe/London)"})
+        hours.validate_timezone(data.get("timezone"))
         clean["timezone"] = data["timezone"]
-    except engine.ScheduleError as exc:
+    except hours.ScheduleError as exc:
         problems.update(exc.problems)
     try:
-        hours = engine.parse_weekly_hours(data.get("weekly_hours"))
-    except engine.ScheduleError as exc:
+        week = hours.parse_weekly_hours(data.get("weekly_hours"))
+    except hours.ScheduleError as exc:
         problems.update(exc.problems)
     else:
         if "slot_minutes" in clean:
-            problems.update(engine.schedule_problems(hours, clean["slot_minutes"], clean.get("gap_minutes", 0)))
-        clean["weekly_hours"] = engine.weekly_hours_to_json(hours)
+            problems.update(hours.schedule_problems(week, clean["slot_minutes"], clean.get("gap_minutes", 0)))
+        clean["weekly_hours"] = hours.weekly_hours_to_json(week)
     closures = data.get("closures") or []
     try:
         if not isinstance(closures, (list, tuple)) or len(closures) > MAX_CLOSURES:

@@ -30,13 +30,14 @@ from sqlalchemy.orm import Session
 
 from ..models import Game, Slot
 from . import engine
+from . import hours
 
 log = logging.getLogger("bookingapp.slots")
 
 # Games written per transaction: small enough that a killed worker loses little,
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
-_LONGEST_SLOT = timedelta(minutes=engine.MAX_SLOT_MINUTES)
+_LONGEST_SLOT = timedelta(minutes=hours.MAX_SLOT_MINUTES)
 
 SlotRow = tuple[uuid.UUID, datetime, datetime, int]
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

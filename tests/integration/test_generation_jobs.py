@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bookingapp import create_app
-from bookingapp.admin.jobs import JobStore, job_status, run_generation, start_generation
+from bookingapp.admin.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
 from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots.maintenance import background_pool

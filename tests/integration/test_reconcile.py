@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.extensions import db
-from bookingapp.models import Booking, BookingStatus, Game, Slot
+from bookingapp.models import Booking, BookingStatus, Slot
 from bookingapp.games.reconcile import (
     off_schedule_slots,
     offered_slots,

@@ -17,14 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookingapp.slots.engine import (
-    WEEKDAYS,
     Schedule,
     existing_instant,
     first_instant_at_or_after,
-    parse_weekly_hours,
     slots_between,
     slots_for_day,
 )
+from bookingapp.slots.hours import WEEKDAYS, parse_weekly_hours
 
 
 def utc(text: str) -> datetime:

@@ -13,15 +13,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookingapp.slots.engine import (
+from bookingapp.slots.engine import Schedule, slots_between, slots_for_day
+from bookingapp.slots.hours import (
     MINUTES_PER_DAY,
     WEEKDAYS,
     OpeningRange,
-    Schedule,
     parse_weekly_hours,
     schedule_problems,
-    slots_between,
-    slots_for_day,
 )
 
 UTC = timezone.utc

@@ -7,16 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookingapp.slots.engine import (
-    WEEKDAYS,
     Schedule,
-    ScheduleError,
     local_today,
-    parse_weekly_hours,
     slots_between,
     slots_for_day,
-    weekly_hours_to_json,
     window_dates,
 )
+from bookingapp.slots.hours import WEEKDAYS, ScheduleError, parse_weekly_hours, weekly_hours_to_json
 
 MONDAY = date(2027, 6, 14)
 TUESDAY = MONDAY + timedelta(days=1)

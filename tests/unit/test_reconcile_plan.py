@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from bookingapp.games.plan import StoredSlot, fits_schedule, plan_reconcile
 from bookingapp.slots import engine
+from bookingapp.slots import hours
 from bookingapp.slots.engine import SlotTimes
 
 UTC = timezone.utc
@@ -68,8 +69,8 @@ def test_an_inactive_game_plans_removals_but_no_additions():
 
 
 def test_fits_schedule_knows_a_past_midnight_slot_belongs_to_the_day_before():
-    hours = engine.parse_weekly_hours({"wed": [["22:00", "02:00"]]})
-    schedule = engine.Schedule("Europe/London", 60, hours)
+    week = hours.parse_weekly_hours({"wed": [["22:00", "02:00"]]})
+    schedule = engine.Schedule("Europe/London", 60, week)
     late = datetime(2027, 1, 14, 1, tzinfo=UTC)  # Thursday 01:00, from Wednesday's range
     assert fits_schedule(schedule, late, late + timedelta(hours=1))
     assert not fits_schedule(schedule, late, late + timedelta(minutes=30))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookingapp.slots.engine import (
+from bookingapp.slots.hours import (
     MAX_SLOT_MINUTES,
     MINUTES_PER_DAY,
     WEEKDAYS,
