@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup bench clean chromium
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,20 @@ run: setup
 	$(FLASK) slots generate
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+	  else sudo apt-get update && sudo apt-get install -y chromium; fi; }
+
 # The whole suite against this machine's PostgreSQL and Redis (and SQLite).
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)
+	$(BIN)/python bench/staff_edits.py
+	$(BIN)/python bench/booking_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

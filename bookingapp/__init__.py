@@ -56,8 +56,10 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .api.errors import register_http_errors
     from .booking import bp as booking_bp
+    from .admin import bp as admin_bp
 
     app.register_blueprint(booking_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by token, not by cookie
     register_http_errors(app)
@@ -72,7 +74,8 @@ def _register_maintenance(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from .cli import demo_cli, slots_cli
+    from .cli import admin_cli, demo_cli, slots_cli
 
     app.cli.add_command(slots_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(admin_cli)

@@ -1,11 +1,13 @@
 """Example games for the quick start."""
 from __future__ import annotations
 
+import secrets
 from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .accounts import create_staff_user, staff_user_exists
 from .games.service import create_game
 from .models import Game
 
@@ -50,8 +52,11 @@ DEMO_GAMES = [
 ]
 
 
+DEMO_STAFF_USERNAME = "staff"
+
+
 def seed_demo(session: Session) -> Iterator[str]:
-    """Create the demo games that are missing; yield a line for each."""
+    """Create the demo games that are missing and a demo staff login; yield a line for each."""
     for data in DEMO_GAMES:
         name = data["name"]
         if session.scalar(select(Game.id).where(Game.name == name)) is not None:
@@ -59,3 +64,13 @@ def seed_demo(session: Session) -> Iterator[str]:
             continue
         game = create_game(session, data)
         yield f"{name}: created (/games/{game.slug}, id {game.id})"
+    yield seed_demo_staff(session)
+
+
+def seed_demo_staff(session: Session) -> str:
+    """Create the demo staff login with a fresh random password, unless it exists."""
+    if staff_user_exists(session, DEMO_STAFF_USERNAME):
+        return f"Staff login {DEMO_STAFF_USERNAME!r}: already there (flask admin create-user makes others)"
+    password = secrets.token_urlsafe(9)
+    create_staff_user(session, DEMO_STAFF_USERNAME, password)
+    return f"Staff login: /admin/login as {DEMO_STAFF_USERNAME} / {password}"

@@ -41,3 +41,29 @@ class Conflict(DomainError):
 
 class SlugTaken(Conflict):
     code = "slug_taken"
+
+
+class SlotNotFound(NotFound):
+    code = "slot_not_found"
+
+
+class BookingNotFound(NotFound):
+    code = "booking_not_found"
+
+
+class SlotFull(Conflict):
+    """Not enough seats are free right now (another booking may free them later)."""
+
+    code = "slot_full"
+
+
+class SlotClosed(DomainError):
+    """The slot has started or starts sooner than the game's minimum notice."""
+
+    code = "slot_closed"
+    status = 422
+
+
+class BadCancelToken(DomainError):
+    code = "bad_cancel_token"
+    status = 403

@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db, login_manager
-from .slots.engine import Schedule, parse_weekly_hours
+from .slots.engine import Schedule
+from .slots.hours import parse_weekly_hours
 
 UTC = timezone.utc
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import display, routes  # noqa: E402,F401  (registers the filters and views on bp)

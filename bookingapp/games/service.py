@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 
 from ..errors import SlugTaken, ValidationError
 from ..models import BookingMode, Game
-from ..slots import engine
+from ..slots import hours
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CLOSURES = 1000
+CLOSURE_YEARS = (2000, 2199)  # a typo like 0225-12-25 is refused, not stored
 
 # field: (lowest, highest) for the whole-number settings of a game
 INT_LIMITS = {
-    "slot_minutes": (5, engine.MAX_SLOT_MINUTES),
+    "slot_minutes": (5, hours.MAX_SLOT_MINUTES),
     "gap_minutes": (0, 720),
     "capacity": (1, 500),
     "days_ahead": (1, 366),
@@ -122,25 +123,32 @@ def _check_numbers(data, clean, problems) -> None:
 
 def _check_schedule(data, clean, problems) -> None:
     try:
-        engine.validate_timezone(data.get("timezone"))
+        if data.get("timezone") in (None, ""):
+            raise hours.ScheduleError({"timezone": "is required (an IANA name such as Europe/London)"})
+        hours.validate_timezone(data.get("timezone"))
         clean["timezone"] = data["timezone"]
-    except engine.ScheduleError as exc:
+    except hours.ScheduleError as exc:
         problems.update(exc.problems)
     try:
-        hours = engine.parse_weekly_hours(data.get("weekly_hours"))
-    except engine.ScheduleError as exc:
+        week = hours.parse_weekly_hours(data.get("weekly_hours"))
+    except hours.ScheduleError as exc:
         problems.update(exc.problems)
     else:
         if "slot_minutes" in clean:
-            problems.update(engine.schedule_problems(hours, clean["slot_minutes"]))
-        clean["weekly_hours"] = engine.weekly_hours_to_json(hours)
+            problems.update(hours.schedule_problems(week, clean["slot_minutes"], clean.get("gap_minutes", 0)))
+        clean["weekly_hours"] = hours.weekly_hours_to_json(week)
     closures = data.get("closures") or []
     try:
         if not isinstance(closures, (list, tuple)) or len(closures) > MAX_CLOSURES:
             raise ValueError
-        clean["closures"] = sorted({date.fromisoformat(d).isoformat() for d in closures})
+        days = {date.fromisoformat(d) for d in closures}
     except (TypeError, ValueError):
         problems["closures"] = f"must be a list of dates like 2027-12-25 (at most {MAX_CLOSURES})"
+        return
+    if any(not CLOSURE_YEARS[0] <= d.year <= CLOSURE_YEARS[1] for d in days):
+        problems["closures"] = f"dates must fall in the years {CLOSURE_YEARS[0]} to {CLOSURE_YEARS[1]}"
+    else:
+        clean["closures"] = sorted(d.isoformat() for d in days)
 
 
 def create_game(session: Session, data: Mapping[str, Any]) -> Game:

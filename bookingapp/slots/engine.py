@@ -14,67 +14,31 @@ Rules, in the game's local time zone:
   an ambiguous one (fall-back) takes its first occurrence;
 - a slot lasts exactly ``slot_minutes`` of real time, and slots never overlap: a
   start that the DST jump pulls inside the previous slot (or its gap) is skipped.
+
+Most days see no clock change: their slots are arithmetic on one UTC offset. Only a
+range that a change falls in walks its wall-clock grid one start at a time.
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Mapping, NamedTuple, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from functools import lru_cache
+from typing import NamedTuple, Sequence
+from zoneinfo import ZoneInfo
+
+from .hours import OpeningRange, ScheduleError, WeeklyHours
 
 UTC = timezone.utc
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MINUTES_PER_DAY = 24 * 60
-MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
-MAX_SLOT_MINUTES = MINUTES_PER_DAY
 _MIDNIGHT = time(0)
 _MIDNIGHT_FOLD1 = time(0, fold=1)
 _ONE_DAY = timedelta(days=1)
 _TWO_DAYS = timedelta(days=2)
 
-# ASCII digits only, and the whole string: "\d" and "$" would let "0١:00" and "09:30\n" in.
-_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
-
-
-class ScheduleError(ValueError):
-    """A schedule that cannot be turned into slots; ``problems`` maps field to message."""
-
-    def __init__(self, problems: Mapping[str, str]):
-        self.problems = dict(problems)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.problems.items()))
 
 
 class SlotTimes(NamedTuple):
     starts_at: datetime
     ends_at: datetime
-
-
-@dataclass(frozen=True)
-class OpeningRange:
-    """One ``[opens, closes]`` range of a weekday; ``overnight`` means it closes the next date."""
-
-    opens: time
-    closes: time
-    overnight: bool = False
-
-    @property
-    def start_minute(self) -> int:
-        return self.opens.hour * 60 + self.opens.minute
-
-    @property
-    def end_minute(self) -> int:
-        """Minutes after the opening day's midnight at which the range closes."""
-        end = self.closes.hour * 60 + self.closes.minute
-        return end + MINUTES_PER_DAY if self.overnight else end
-
-    def as_strings(self) -> list[str]:
-        closes = "24:00" if self.overnight and self.closes == time(0) else self.closes.strftime("%H:%M")
-        return [self.opens.strftime("%H:%M"), closes]
-
-
-WeeklyHours = tuple[tuple[OpeningRange, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -90,127 +54,6 @@ class Schedule:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-# --- parsing and validation ---------------------------------------------------------
-
-def parse_time(text: str, *, allow_24: bool = False) -> time:
-    """Parse "HH:MM" (and "24:00" when allowed, returned as midnight)."""
-    if not isinstance(text, str):
-        raise ValueError("must be a time like 09:30")
-    if allow_24 and text == "24:00":
-        return time(0)
-    match = _HHMM.fullmatch(text)
-    if not match:
-        raise ValueError(f"{text[:20]!r} is not a time like 09:30")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def parse_range(pair: Sequence[str]) -> OpeningRange:
-    """Parse one ``["HH:MM", "HH:MM"]`` pair into an opening range."""
-    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-        raise ValueError("each range must be a pair [open, close]")
-    if pair[0] == "24:00":
-        raise ValueError("a range cannot open at 24:00")
-    opens = parse_time(pair[0])
-    closes = parse_time(pair[1], allow_24=True)
-    overnight = pair[1] == "24:00" or closes <= opens
-    return OpeningRange(opens, closes, overnight)
-
-
-def parse_weekly_hours(raw: Mapping[str, Sequence[Sequence[str]]] | None) -> WeeklyHours:
-    """Parse ``{"mon": [["10:00", "22:00"]], ...}``; missing days are closed.
-
-    Raises ScheduleError naming each bad weekday.
-    """
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ScheduleError({"weekly_hours": "must map weekdays (mon..sun) to lists of ranges"})
-    problems: dict[str, str] = {}
-    unknown = sorted(str(k) for k in raw if k not in WEEKDAYS)
-    if unknown:
-        problems["weekly_hours"] = f"unknown weekday {', '.join(unknown)[:60]}; use mon..sun"
-    days: list[tuple[OpeningRange, ...]] = []
-    for name in WEEKDAYS:
-        ranges = raw.get(name)
-        if ranges is None:
-            ranges = []
-        try:
-            if not isinstance(ranges, (list, tuple)):
-                raise ValueError("must be a list of [open, close] ranges")
-            days.append(tuple(sorted((parse_range(p) for p in ranges), key=lambda r: r.opens)))
-        except ValueError as exc:
-            problems[f"weekly_hours.{name}"] = str(exc)
-            days.append(())
-    if problems:
-        raise ScheduleError(problems)
-    return tuple(days)
-
-
-def weekly_hours_to_json(hours: WeeklyHours) -> dict[str, list[list[str]]]:
-    """The JSON form of weekly hours, every weekday present."""
-    return {name: [r.as_strings() for r in ranges] for name, ranges in zip(WEEKDAYS, hours)}
-
-
-def validate_timezone(name: str) -> ZoneInfo:
-    """Return the zone for an IANA name, or raise ScheduleError."""
-    if not isinstance(name, str) or name not in _known_zones():
-        raise ScheduleError({"timezone": f"{str(name)[:60]!r} is not a known IANA time zone"})
-    return ZoneInfo(name)
-
-
-def _known_zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
-
-
-_ZONES: frozenset[str] | None = None
-
-
-def schedule_problems(hours: WeeklyHours, slot_minutes: int, gap_minutes: int = 0) -> dict[str, str]:
-    """What is wrong with a parsed week: bad durations, overlapping ranges, ranges too short."""
-    problems: dict[str, str] = {}
-    if not _is_minutes(slot_minutes, 1, MAX_SLOT_MINUTES):
-        problems["slot_minutes"] = f"must be a whole number of minutes from 1 to {MAX_SLOT_MINUTES}"
-    if not _is_minutes(gap_minutes, 0, None):
-        problems["gap_minutes"] = "must be a whole number of minutes, 0 or more"
-    spans: list[tuple[int, int, str]] = []
-    for day_index, (name, ranges) in enumerate(zip(WEEKDAYS, hours)):
-        base = day_index * MINUTES_PER_DAY
-        for rng in ranges:
-            if "slot_minutes" not in problems and rng.end_minute - rng.start_minute < slot_minutes:
-                problems.setdefault(
-                    f"weekly_hours.{name}",
-                    f"range {'-'.join(rng.as_strings())} is shorter than one {slot_minutes}-minute slot",
-                )
-            spans.append((base + rng.start_minute, base + rng.end_minute, name))
-    for earlier, later in _overlapping_days(spans):
-        problems.setdefault(f"weekly_hours.{later}", f"ranges overlap (with {earlier})")
-    return problems
-
-
-def _is_minutes(value: object, low: int, high: int | None) -> bool:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    return low <= value and (high is None or value <= high)
-
-
-def _overlapping_days(spans: list[tuple[int, int, str]]) -> Iterable[tuple[str, str]]:
-    """Weekday pairs of overlapping ``(start, end, day)`` spans, in minutes from Monday 00:00."""
-    spans = sorted(spans)
-    # Sorted by start, a span that overlaps any later one overlaps the very next one.
-    for (_, end, name), (next_start, _, next_name) in zip(spans, spans[1:]):
-        if next_start < end:
-            yield name, next_name
-    # The week is a circle: a Sunday past-midnight tail runs into Monday.
-    if spans:
-        first_start, _, first_name = spans[0]
-        _, last_end, last_name = max(spans, key=lambda span: span[1])
-        if first_start + MINUTES_PER_WEEK < last_end:
-            yield last_name, first_name
 
 
 # --- local time ------------------------------------------------------------------------
@@ -286,9 +129,10 @@ def slots_between(schedule: Schedule, first: date, last: date) -> list[SlotTimes
 def _day_slots(
     day: date, ranges: Sequence[OpeningRange], length: timedelta, step: timedelta, tz: ZoneInfo
 ) -> list[SlotTimes]:
+    """The slots of one open day: plain arithmetic on one offset unless the clock changes."""
     offset = _steady_offset(day, tz)
     if offset is None:
-        return [slot for rng in ranges for slot in _slots_across_jump(day, rng, length, step, tz)]
+        return [slot for rng in ranges for slot in _range_slots_near_jump(day, rng, length, step, tz)]
     midnight = datetime.combine(day, _MIDNIGHT, UTC) - offset
     slots: list[SlotTimes] = []
     for rng in ranges:
@@ -299,9 +143,14 @@ def _day_slots(
 
 
 def _check_durations(schedule: Schedule) -> None:
-    # A zero step would loop forever and a negative gap would overlap slots.
-    if schedule.slot_minutes < 1 or schedule.gap_minutes < 0:
-        raise ScheduleError({"slot_minutes": "slot must last at least a minute, gap cannot be negative"})
+    # A zero step would never leave a range; a negative gap would overlap slots.
+    problems: dict[str, str] = {}
+    if schedule.slot_minutes < 1:
+        problems["slot_minutes"] = "must be at least 1"
+    if schedule.gap_minutes < 0:
+        problems["gap_minutes"] = "must be 0 or more"
+    if problems:
+        raise ScheduleError(problems)
 
 
 @lru_cache(maxsize=4096)
@@ -312,20 +161,15 @@ def _minutes(count: int) -> timedelta:
 
 @lru_cache(maxsize=16384)
 def _steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
-    """The UTC offset from ``day`` 00:00 to two days later, or None if the clock changes.
+    """The UTC offset the clock keeps from ``day`` 00:00 for two days, or None if it changes.
 
-    Every range of a day ends by then. Comparing the two ends suffices because no zone
-    changes its clock twice within three days (tzdata since 2000), and both folds are
-    read so a jump exactly at either midnight counts as a change.
+    Every range of ``day`` ends within those two days. Reading the start at its first
+    occurrence and the end at its last shows any change, a jump at either midnight
+    included (no zone in tzdata changes twice within three days).
     """
     first = datetime.combine(day, _MIDNIGHT)
-    last = first + _TWO_DAYS
     offset = tz.utcoffset(first)
-    if (
-        tz.utcoffset(datetime.combine(day, _MIDNIGHT_FOLD1)) != offset
-        or tz.utcoffset(last) != offset
-        or tz.utcoffset(last.replace(fold=1)) != offset
-    ):
+    if tz.utcoffset(datetime.combine(day + _TWO_DAYS, _MIDNIGHT_FOLD1)) != offset:
         return None
     return offset
 
@@ -340,13 +184,23 @@ def _steady_slots(start: datetime, close: datetime, length: timedelta, step: tim
     return slots
 
 
-def _slots_across_jump(
+def _range_slots_near_jump(
     day: date, rng: OpeningRange, length: timedelta, step: timedelta, tz: ZoneInfo
 ) -> list[SlotTimes]:
-    """Slots of a range the clock changes in: walk the wall-clock grid, skip what the jump breaks."""
+    """Slots of a range on a day the clock changes, before, in or after the range."""
     open_wall = datetime.combine(day, rng.opens)
-    close_wall = open_wall + timedelta(minutes=rng.end_minute - rng.start_minute)
-    close = first_instant_at_or_after(close_wall, tz)
+    close_wall = open_wall + _minutes(rng.end_minute - rng.start_minute)
+    opens = existing_instant(open_wall, tz)
+    closes = first_instant_at_or_after(close_wall, tz)
+    if opens is not None and closes - opens == close_wall - open_wall:
+        return _steady_slots(opens, closes, length, step)  # the change is outside the range
+    return _slots_across_jump(open_wall, close_wall, closes, length, step, tz)
+
+
+def _slots_across_jump(
+    open_wall: datetime, close_wall: datetime, close: datetime, length: timedelta, step: timedelta, tz: ZoneInfo
+) -> list[SlotTimes]:
+    """Slots of a range the clock changes in: walk the wall-clock grid, skip what the jump breaks."""
     slots: list[SlotTimes] = []
     wall = open_wall
     while wall < close_wall:

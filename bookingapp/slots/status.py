@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Game, Slot
 from . import engine
+from .generator import SpanIndex, booked_spans
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ def window_status(session: Session, game: Game, *, now: datetime, default_days: 
     schedule = game.schedule()
     wanted = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
     for day in wanted:
-        wanted[day] = [s.starts_at for s in engine.slots_for_day(schedule, day)]
-    starts = [s for day_starts in wanted.values() for s in day_starts]
+        wanted[day] = engine.slots_for_day(schedule, day)
+    starts = [s.starts_at for day_slots in wanted.values() for s in day_slots]
     stored: set[datetime] = set()
     if starts:
         stored = set(
@@ -41,8 +42,21 @@ def window_status(session: Session, game: Game, *, now: datetime, default_days: 
                 )
             )
         )
-    missing = tuple(day for day, day_starts in wanted.items() if not stored.issuperset(day_starts))
+    missing = _missing_days(session, game, wanted, stored)
     next_slot = session.scalar(
         select(func.min(Slot.starts_at)).where(Slot.game_id == game.id, Slot.starts_at > now)
     )
     return WindowStatus(first, last, game.generated_through, missing, next_slot)
+
+
+def _missing_days(session: Session, game: Game, wanted: dict, stored: set[datetime]) -> tuple[date, ...]:
+    """Days with a wanted slot not stored, unless a booked slot kept after an edit holds its room."""
+    absent = {day: [s for s in slots if s.starts_at not in stored] for day, slots in wanted.items()}
+    absent = {day: slots for day, slots in absent.items() if slots}
+    if not absent:
+        return ()
+    all_absent = [s for slots in absent.values() for s in slots]
+    spans = SpanIndex(booked_spans(
+        session, [game.id], min(s.starts_at for s in all_absent), max(s.ends_at for s in all_absent)
+    ).get(game.id, []))
+    return tuple(day for day, slots in absent.items() if not all(spans.overlaps(s.starts_at, s.ends_at) for s in slots))

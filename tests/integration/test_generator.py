@@ -206,3 +206,12 @@ def test_racing_writers_never_duplicate_or_deadlock(app, clock, make_game, repai
     expected = 40 * 7 * 48
     assert sum(created) == expected
     assert _count() == expected
+
+
+def test_a_pass_over_days_without_opening_hours_writes_nothing_and_fails_nothing(any_app, clock, make_game):
+    # Mondays only: the top-up's new day (Wednesday 20th) has no slot to write.
+    game = make_game(weekly_hours={"mon": [["10:00", "12:00"]]})
+    _fill(clock)
+    clock.advance(days=1)
+    assert _fill(clock).slots_created == 0
+    assert _count(game) == 2

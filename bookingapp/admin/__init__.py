@@ -1,0 +1,34 @@
+"""Staff pages at /admin: every view needs a logged-in staff user, checked once here."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from ..extensions import login_manager
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+OPEN_ENDPOINTS = {"admin.login"}
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please log in to see the staff pages."
+login_manager.login_message_category = "error"
+
+
+@bp.before_request
+def _require_staff():
+    """Refuse anyone not logged in: pages go to the login form, polls get a 401 JSON answer."""
+    if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if wants_json():
+        response = jsonify({"error": {"code": "unauthorized", "message": "Log in first.", "fields": {}}})
+        response.status_code = 401
+        return response
+    return login_manager.unauthorized()
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+from . import auth, routes  # noqa: E402,F401  (registers the views on bp)

@@ -1,0 +1,117 @@
+"""Staff forms. They only carry text and the CSRF token: every rule about a game lives in
+``games.service.validate_game``, shared with the API, and its messages land on these fields."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
+
+from ..models import Game
+from ..slots.hours import WEEKDAYS
+
+BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
+NUMBER_FIELDS = ("slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "min_party")
+# What an empty box means; the others left empty are refused (days_ahead: the site's default).
+EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "min_party": 1}
+_WHOLE = re.compile(r"-?[0-9]{1,9}")
+_RANGE_SEPARATORS = re.compile(r"\s*[-–]\s*")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username")
+    password = PasswordField("Password")
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class GameForm(FlaskForm):
+    name = StringField("Name")
+    slug = StringField("Slug", description="Part of the page address; left empty, it comes from the name.")
+    description = TextAreaField("Description")
+    timezone = StringField("Time zone", description="An IANA name such as Europe/London.")
+    slot_minutes = StringField("Slot length (minutes)")
+    gap_minutes = StringField("Gap after each slot (minutes)")
+    capacity = StringField("Capacity (players per slot)")
+    booking_mode = StringField("Booking mode")  # a <select> in the template; validate_game words a refusal
+    min_party = StringField("Smallest group (private mode)")
+    days_ahead = StringField("Days of slots ahead", description="Empty: the site's default.")
+    min_notice_minutes = StringField("Minimum notice (minutes)")
+    hours_mon = StringField("Monday")
+    hours_tue = StringField("Tuesday")
+    hours_wed = StringField("Wednesday")
+    hours_thu = StringField("Thursday")
+    hours_fri = StringField("Friday")
+    hours_sat = StringField("Saturday")
+    hours_sun = StringField("Sunday")
+    closures = TextAreaField("Closed on", description="Dates like 2027-12-25, one per line.")
+    is_active = BooleanField("Open for booking", default=True)
+
+    def hour_fields(self):
+        return [getattr(self, f"hours_{day}") for day in WEEKDAYS]
+
+    def game_data(self, *, with_active: bool = True) -> dict[str, Any]:
+        """The fields as validate_game takes them (text that is not a number stays text, to be refused there).
+
+        The edit form has no "open for booking" box (deactivating has its own button), so
+        an edit leaves ``is_active`` out rather than reading the absent box as "no".
+        """
+        data: dict[str, Any] = {
+            "name": self.name.data or "",
+            "slug": (self.slug.data or "").strip() or None,
+            "description": self.description.data or "",
+            "timezone": (self.timezone.data or "").strip(),
+            "booking_mode": self.booking_mode.data,
+            "weekly_hours": {day: parse_ranges(getattr(self, f"hours_{day}").data) for day in WEEKDAYS},
+            "closures": (self.closures.data or "").replace(",", " ").split(),
+            "is_active": bool(self.is_active.data),
+        }
+        for name in NUMBER_FIELDS:
+            value = _number(getattr(self, name).data)
+            data[name] = EMPTY_MEANS.get(name) if value is None else value
+        if not with_active:
+            del data["is_active"]
+        return data
+
+    def fill_from(self, game: Game) -> None:
+        """Show a game's current settings."""
+        for name in ("name", "slug", "description", "timezone", *NUMBER_FIELDS):
+            value = getattr(game, name)
+            getattr(self, name).data = "" if value is None else str(value)
+        self.booking_mode.data = game.booking_mode.value
+        for day in WEEKDAYS:
+            getattr(self, f"hours_{day}").data = format_ranges(game.weekly_hours.get(day, []))
+        self.closures.data = "\n".join(game.closures or [])
+        self.is_active.data = game.is_active
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        """Put validate_game's messages on the fields they name; the rest on the form."""
+        self.form_errors = []
+        for key, message in problems.items():
+            name = key.replace("weekly_hours.", "hours_") if key.startswith("weekly_hours.") else key
+            field = self._fields.get(name) if name != "csrf_token" else None
+            if field is None:
+                self.form_errors.append(message)
+            else:
+                field.errors = [*field.errors, message]
+
+
+def _number(text: str | None) -> int | str | None:
+    text = (text or "").strip()
+    if text == "":
+        return None
+    return int(text) if _WHOLE.fullmatch(text) else text
+
+
+def parse_ranges(text: str | None) -> list[list[str]]:
+    """ "10:00-14:00, 16:00-01:00" -> [["10:00", "14:00"], ["16:00", "01:00"]]; malformed parts stay as given."""
+    pieces = [p for p in re.split(r"[,;]", text or "") if p.strip()]
+    return [_RANGE_SEPARATORS.split(p.strip()) for p in pieces]
+
+
+def format_ranges(ranges) -> str:
+    return ", ".join(f"{opens}-{closes}" for opens, closes in ranges)

@@ -1,0 +1,135 @@
+"""The public JSON API: games, their slots, bookings (DESIGN.md §5)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, jsonify, request, url_for
+
+from ..booking import service
+from ..booking.catalog import get_active_game, list_active_games
+from ..errors import ValidationError
+from ..extensions import db
+from ..games.serialize import game_to_json
+from ..models import Booking, Game
+from ..slots import engine
+from . import bp
+from .errors import json_object
+
+MAX_RANGE_DAYS = 366
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
+BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _now() -> datetime:
+    return current_app.extensions["clock"].now()
+
+
+@bp.get("/games")
+def games():
+    """List the active games with every setting."""
+    return jsonify({"games": [game_to_json(g) for g in list_active_games(db.session)]})
+
+
+@bp.get("/games/<game_id>/slots")
+def game_slots(game_id: str):
+    """List a game's open slots between two local dates (full ones with available 0)."""
+    game = get_active_game(db.session, game_id=game_id)
+    day_from, day_to = _date_range(game, request.args.get("from"), request.args.get("to"))
+    offers = service.list_bookable_slots(db.session, game, day_from, day_to, _now())
+    return jsonify({
+        "game_id": str(game.id), "timezone": game.timezone,
+        "from": day_from.isoformat(), "to": day_to.isoformat(),
+        "slots": [_offer_json(o) for o in offers],
+    })
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Book seats; answer the booking with its cancel token (shown only here)."""
+    body = json_object()
+    unknown = sorted(map(str, set(body) - BOOKING_FIELDS))
+    if unknown:
+        raise ValidationError({"_": f"unknown field(s): {', '.join(unknown)[:200]}"})
+    made = service.book_slot(
+        db.session, body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"), _now()
+    )
+    response = jsonify({**_booking_json(made.booking), "cancel_token": made.cancel_token})
+    response.status_code = 201
+    response.headers["Location"] = url_for(".booking", reference=made.booking.reference)
+    return response
+
+
+@bp.get("/bookings/<reference>")
+def booking(reference: str):
+    """Show a booking to whoever holds its cancel token."""
+    found = service.get_booking(db.session, reference, request.headers.get("X-Cancel-Token"))
+    return jsonify(_booking_json(found))
+
+
+@bp.delete("/bookings/<reference>")
+def cancel_booking(reference: str):
+    """Cancel a booking and free its seats; cancelling again changes nothing."""
+    found = service.cancel_booking(db.session, reference, request.headers.get("X-Cancel-Token"), _now())
+    return jsonify(_booking_json(found))
+
+
+def _date_range(game: Game, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+    problems: dict[str, str] = {}
+    today = engine.local_today(_now(), game.timezone)
+    day_from = _parse_date(raw_from, "from", problems) or today
+    window_end = engine.window_dates(today, game.window_days(current_app.config["SLOTS_DAYS_TO_MAINTAIN"]))[1]
+    day_to = _parse_date(raw_to, "to", problems) or max(window_end, day_from)
+    if not problems and day_from > day_to:
+        problems["to"] = "must not be before 'from'"
+    elif not problems and (day_to - day_from).days + 1 > MAX_RANGE_DAYS:
+        problems["to"] = f"the range may cover at most {MAX_RANGE_DAYS} days"
+    if problems:
+        raise ValidationError(problems, "Bad date range.")
+    return day_from, day_to
+
+
+def _parse_date(raw: str | None, name: str, problems: dict[str, str]) -> date | None:
+    if raw is None:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(raw):
+            raise ValueError
+        parsed = date.fromisoformat(raw)
+    except ValueError:
+        problems[name] = "must be a date like 2027-01-31"
+        return None
+    # Far from today a local midnight may not even have a UTC instant (year 1 in Tokyo).
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+        return None
+    return parsed
+
+
+def _offer_json(offer: service.SlotOffer) -> dict[str, Any]:
+    return {
+        "id": offer.id, "starts_at": offer.starts_at.isoformat(), "ends_at": offer.ends_at.isoformat(),
+        "capacity": offer.capacity, "available": offer.available,
+    }
+
+
+def _booking_json(booking: Booking) -> dict[str, Any]:
+    slot, game = booking.slot, booking.slot.game
+    tz = ZoneInfo(game.timezone)
+    return {
+        "reference": booking.reference,
+        "status": booking.status.value,
+        "party_size": booking.party_size,
+        "name": booking.customer_name,
+        "email": booking.email,
+        "created_at": booking.created_at.isoformat(),
+        "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
+        "slot": {
+            "id": slot.id, "game_id": str(game.id), "game_slug": game.slug, "game_name": game.name,
+            "starts_at": slot.starts_at.astimezone(tz).isoformat(),
+            "ends_at": slot.ends_at.astimezone(tz).isoformat(),
+        },
+    }

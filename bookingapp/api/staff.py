@@ -1,0 +1,104 @@
+"""The staff API: create and edit games, read maintenance runs. Bearer tokens only."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+
+from ..accounts import token_for
+from ..errors import GameNotFound, ValidationError
+from ..extensions import db
+from ..games.overview import get_game
+from ..games.reconcile import preview_game_change, update_game
+from ..games.serialize import game_to_json as game_json
+from ..games.service import create_game
+from ..models import MaintenanceRun
+from ..slots.runs import recent_runs
+from . import bp
+from .errors import error_response, json_object
+
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
+
+
+def _now():
+    return current_app.extensions["clock"].now()
+
+
+def staff_token_required(view):
+    """Refuse the call with 401 unless it carries ``Authorization: Bearer <a live token>``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        token = token_for(db.session, raw.strip(), now=_now()) if scheme.lower() == "bearer" else None
+        if token is None:
+            response = error_response(401, "unauthorized", "Send a valid staff token: Authorization: Bearer <token>.")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="bookingapp"'
+            return response
+        g.api_token = token
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def run_json(run: MaintenanceRun) -> dict[str, Any]:
+    return {
+        "id": run.id, "trigger": run.trigger.value, "status": run.status.value,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
+    }
+
+
+def _flag(name: str) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if raw in TRUE_WORDS or raw in FALSE_WORDS:
+        return raw in TRUE_WORDS
+    raise ValidationError({name: "must be 1 or 0"}, "Bad query string.")
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError({name: f"must be a whole number from {low} to {high}"}, "Bad query string.")
+    return int(raw)
+
+
+@bp.post("/games")
+@staff_token_required
+def create_game_api():
+    game = create_game(db.session, json_object())
+    response = jsonify(game_json(game))
+    response.status_code = 201
+    return response
+
+
+@bp.patch("/games/<game_id>")
+@staff_token_required
+def update_game_api(game_id: str):
+    game = get_game(db.session, game_id)
+    if game is None:
+        raise GameNotFound(f"no game with id {game_id[:40]}")
+    body, dry_run = json_object(), _flag("dry_run")
+    settings = dict(now=_now(), default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
+    if dry_run:
+        fields, plan = preview_game_change(db.session, game, body, **settings)
+        db.session.rollback()
+        preview = {**game_json(game), **fields, "booking_mode": fields["booking_mode"].value}
+        return jsonify({"dry_run": True, "game": preview, "changes": plan.as_json()})
+    try:
+        plan = update_game(db.session, game, body, **settings)
+    except Exception:
+        db.session.rollback()
+        raise
+    return jsonify({"dry_run": False, "game": game_json(game), "changes": plan.as_json()})
+
+
+@bp.get("/runs")
+@staff_token_required
+def runs_api():
+    runs = recent_runs(db.session, limit=_int_arg("limit", 50, 1, 500))
+    return jsonify({"runs": [run_json(run) for run in runs]})

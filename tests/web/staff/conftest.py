@@ -1,0 +1,74 @@
+"""Fixtures for the staff pages and API: a staff login, a logged-in client, a token."""
+from __future__ import annotations
+
+import pytest
+
+from werkzeug.security import generate_password_hash
+
+from bookingapp.accounts import create_api_token
+from bookingapp.extensions import db
+from bookingapp.models import StaffUser
+
+from staff_helpers import PASSWORD, post_form
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    """Hashed once: a Werkzeug hash is deliberately slow, and every staff test needs a login."""
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture
+def staff_user(app, password_hash):
+    user = StaffUser(username="alice", password_hash=password_hash)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def staff_client(app, staff_user):
+    """A client logged in as staff through the real login form."""
+    client = app.test_client()
+    response = post_form(client, "/admin/login", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def api_token(app):
+    return create_api_token(db.session, "tests")
+
+
+@pytest.fixture
+def api(app, api_token):
+    """A client whose calls carry the staff token."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token}"}
+
+    class Api:
+        def post(self, url, body):
+            return client.post(url, json=body, headers=headers)
+
+        def patch(self, url, body):
+            return client.patch(url, json=body, headers=headers)
+
+        def get(self, url):
+            return client.get(url, headers=headers)
+
+    return Api()
+
+
+@pytest.fixture
+def drain_pool(app):
+    """Wait for the background pool's work (generation jobs) to finish."""
+    from bookingapp.slots.maintenance import background_pool
+
+    def drain():
+        background_pool(app)
+        _, pool = app.extensions.pop("slots_pool")
+        pool.shutdown(wait=True)
+
+    yield drain
+    if "slots_pool" in app.extensions:
+        drain()

@@ -1,0 +1,200 @@
+"""Staff game pages: create with validation of every field, edit with a preview, deactivate, runs."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bookingapp.extensions import db
+from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
+from bookingapp.slots.generator import ensure_window
+
+from staff_helpers import csrf_from
+
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+VALID = {
+    "name": "Dragon's Lair",
+    "slug": "",
+    "description": "Escape the dragon.",
+    "timezone": "Europe/London",
+    "slot_minutes": "60",
+    "gap_minutes": "15",
+    "capacity": "6",
+    "booking_mode": "private",
+    "min_party": "2",
+    "days_ahead": "",
+    "min_notice_minutes": "30",
+    **{f"hours_{d}": "10:00-14:00, 16:00-01:00" for d in EVERY_DAY},
+    "closures": "2027-12-25\n2027-12-26",
+    "is_active": "y",
+}
+
+
+def _create(client, **changes):
+    page = client.get("/admin/games/new").get_data(as_text=True)
+    return client.post("/admin/games/new", data={"csrf_token": csrf_from(page), **VALID, **changes})
+
+
+def _slot_count(game) -> int:
+    return db.session.scalar(select(func.count()).select_from(Slot).where(Slot.game_id == game.id))
+
+
+def test_the_games_list_shows_each_window_and_bookings_ahead(staff_client, make_game, clock):
+    game = make_game(name="Centre Court")
+    make_game(name="Empty Room")
+    ensure_window(db.session, game, now=clock.now(), default_days=7)
+    html = staff_client.get("/admin/").get_data(as_text=True)
+    assert "Centre Court" in html and "Empty Room" in html
+    assert "2027-01-13 … 2027-01-19" in html
+    assert "written through 2027-01-19" in html and "written through never" in html
+
+
+def test_a_valid_form_creates_the_game_and_opens_its_progress_page(staff_client):
+    response = _create(staff_client)
+    game = db.session.scalar(select(Game))
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/games/{game.id}/progress"
+    assert (game.slug, game.gap_minutes, game.capacity, game.min_party, game.days_ahead) == ("dragon-s-lair", 15, 6, 2, None)
+    assert game.booking_mode.value == "private" and game.min_notice_minutes == 30
+    assert game.weekly_hours["fri"] == [["10:00", "14:00"], ["16:00", "01:00"]]
+    assert game.closures == ["2027-12-25", "2027-12-26"]
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="progressbar"' in page and "progress.js" in page
+
+
+# field: bad value -> the words the page shows on that field
+BAD_FIELDS = [
+    ("name", "", "is required"),
+    ("name", "x" * 121, "at most 120"),
+    ("slug", "Not A Slug", "lowercase letters"),
+    ("description", "d" * 2001, "at most 2000"),
+    ("timezone", "Mars/Olympus", "not a known IANA time zone"),
+    ("timezone", "", "is required"),
+    ("slot_minutes", "sixty", "must be a whole number"),
+    ("slot_minutes", "0", "between 5 and 1440"),
+    ("gap_minutes", "-5", "between 0 and 720"),
+    ("capacity", "", "must be a whole number"),
+    ("capacity", "100000", "between 1 and 500"),
+    ("booking_mode", "auction", "'shared' or 'private'"),
+    ("min_party", "7", "cannot be more than the capacity"),
+    ("days_ahead", "400", "between 1 and 366"),
+    ("min_notice_minutes", "1.5", "must be a whole number"),
+    ("hours_mon", "10:00-12:00, 11:00-13:00", "ranges overlap"),
+    ("hours_tue", "10:00-10:30", "shorter than one 60-minute slot"),
+    ("hours_wed", "25:00-26:00", "is not a time like 09:30"),
+    ("hours_thu", "10:00", "pair [open, close]"),
+    ("closures", "christmas", "dates like 2027-12-25"),
+    ("closures", "0027-12-25", "years 2000 to 2199"),
+]
+
+
+@pytest.mark.parametrize("field, value, message", BAD_FIELDS)
+def test_each_bad_field_is_refused_with_its_message_and_nothing_is_saved(staff_client, field, value, message):
+    response = _create(staff_client, **{field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html.replace("&#39;", "'").replace("&amp;", "&")
+    assert db.session.scalar(select(func.count()).select_from(Game)) == 0
+
+
+def test_a_sunday_past_midnight_range_running_into_monday_is_refused(staff_client):
+    response = _create(staff_client, hours_mon="00:30-10:00", hours_sun="20:00-02:00")
+    assert response.status_code == 422
+    assert "ranges overlap (with sun)" in response.get_data(as_text=True)
+
+
+def test_a_taken_slug_is_refused_on_the_form(staff_client, make_game):
+    make_game(slug="dragon")
+    response = _create(staff_client, slug="dragon")
+    assert response.status_code == 422 and "is taken" in response.get_data(as_text=True)
+
+
+def _edit_page(client, game):
+    return client.get(f"/admin/games/{game.id}/edit").get_data(as_text=True)
+
+
+def _edit(client, game, action, **changes):
+    page = _edit_page(client, game)
+    data = {**VALID, "name": game.name, "slug": game.slug, "booking_mode": "shared", "min_party": "1",
+            "gap_minutes": "0", "capacity": "4", "min_notice_minutes": "0", "closures": "",
+            **{f"hours_{d}": "10:00-22:00" for d in EVERY_DAY}, **changes}
+    data.pop("is_active")  # as the browser sends it: the edit form has no such box
+    return client.post(f"/admin/games/{game.id}/edit", data={"csrf_token": csrf_from(page), "action": action, **data})
+
+
+def test_the_edit_form_shows_the_current_settings(staff_client, make_game):
+    game = make_game(weekly_hours={"fri": [["16:00", "01:00"], ["10:00", "14:00"]]}, closures=["2027-02-01"])
+    html = _edit_page(staff_client, game)
+    assert 'value="10:00-14:00, 16:00-01:00"' in html and "2027-02-01" in html
+
+
+def test_a_preview_says_what_saving_would_do_and_changes_nothing(staff_client, make_game, clock):
+    game = make_game()
+    ensure_window(db.session, game, now=clock.now(), default_days=7)
+    response = _edit(staff_client, game, "preview", **{f"hours_{d}": "10:00-18:00" for d in EVERY_DAY})
+    assert response.status_code == 200
+    assert "28 unbooked slots removed, 0 added, 0 booked slots kept off-schedule." in response.get_data(as_text=True)
+    assert _slot_count(game) == 84
+    db.session.refresh(game)
+    assert game.weekly_hours["mon"] == [["10:00", "22:00"]]
+
+
+def test_saving_an_edit_reconciles_the_slots_at_once(staff_client, make_game, clock):
+    game = make_game()
+    ensure_window(db.session, game, now=clock.now(), default_days=7)
+    response = _edit(staff_client, game, "save", **{f"hours_{d}": "10:00-18:00" for d in EVERY_DAY})
+    assert response.status_code == 302
+    assert _slot_count(game) == 56
+    db.session.refresh(game)
+    assert game.is_active  # the edit form has no such box; saving must not read it as "off"
+    followed = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "saved. 28 unbooked slots removed" in followed
+
+
+def test_a_bad_edit_is_refused_and_writes_nothing(staff_client, make_game, clock):
+    game = make_game()
+    ensure_window(db.session, game, now=clock.now(), default_days=7)
+    response = _edit(staff_client, game, "save", capacity="0", hours_mon="10:00-18:00")
+    assert response.status_code == 422
+    db.session.refresh(game)
+    assert game.capacity == 4 and _slot_count(game) == 84
+
+
+def test_deactivate_then_reactivate_from_the_games_list(staff_client, make_game):
+    game = make_game()
+    token = csrf_from(staff_client.get("/admin/").get_data(as_text=True))
+    staff_client.post(f"/admin/games/{game.id}/active", data={"csrf_token": token, "active": "0"})
+    db.session.refresh(game)
+    assert not game.is_active
+    staff_client.post(f"/admin/games/{game.id}/active", data={"csrf_token": token, "active": "1"})
+    db.session.refresh(game)
+    assert game.is_active and _slot_count(game) == 84
+
+
+def test_an_unknown_or_malformed_game_id_answers_404(staff_client):
+    assert staff_client.get("/admin/games/not-a-uuid/edit").status_code == 404
+    assert staff_client.get("/admin/games/00000000-0000-0000-0000-000000000000/progress").status_code == 404
+
+
+def test_generate_now_without_javascript_runs_a_job_and_the_page_says_when_done(staff_client, make_game, drain_pool):
+    game = make_game()
+    token = csrf_from(staff_client.get("/admin/").get_data(as_text=True))
+    response = staff_client.post(f"/admin/games/{game.id}/jobs", data={"csrf_token": token})
+    assert response.status_code == 302 and "job=" in response.headers["Location"]
+    drain_pool()
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "100 % · done: 7 of 7 days, 84 slots created." in page
+    assert 'http-equiv="refresh"' not in page
+    run = db.session.scalar(select(MaintenanceRun))
+    assert (run.trigger, run.slots_created, run.games_checked) == (RunTrigger.ADMIN, 84, 1)
+
+
+def test_the_run_history_lists_runs_newest_first(staff_client, make_game, drain_pool):
+    from bookingapp.slots.runs import generate_slots
+    from bookingapp.models import RunTrigger as T
+
+    make_game()
+    clock = staff_client.application.extensions["clock"]
+    generate_slots(db.session, clock=clock, trigger=T.CLI, default_days=7)
+    generate_slots(db.session, clock=clock, trigger=T.ADMIN, default_days=7)
+    html = staff_client.get("/admin/runs").get_data(as_text=True)
+    assert html.index("<td>admin</td>") < html.index("<td>cli</td>")
