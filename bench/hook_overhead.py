@@ -247,13 +247,14 @@ def main() -> None:
     servers = []
     try:
         prepare(url, args.games)
-        # The on/off pair runs on the real clock, as production does; the third server's
-        # file clock lets this script start daily runs at will.
+        # The on/off pair runs on the real clock, as production does; the latency
+        # servers read file clocks, so this script can start daily runs at will.
         on = Server(url, None, free_port(), True, workdir / "on.log")
         off = Server(url, None, free_port(), False, workdir / "off.log")
         servers = [on, off]
         compare_on_off(binary, url, on, off, args)
-        on.stop(), off.stop()
+        on.stop()
+        off.stop()
         servers = [Server(url, clock_file, free_port(), True, workdir / "busy.log")]
         compare_idle_busy(binary, url, servers[0], clock_file, args)
         servers[0].stop()
