@@ -1,6 +1,7 @@
 """Injectable time: the app asks its clock, so tests move "now" without sleeping."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -99,4 +100,7 @@ class FileClock:
 def clock_from_config(config: Mapping[str, object]) -> Clock:
     """The app's clock: the real one, unless the settings name a test clock file."""
     path = config.get("SLOTS_CLOCK_FILE")
-    return FileClock(str(path)) if path else SystemClock()
+    if not path:
+        return SystemClock()
+    logging.getLogger("bookingapp").warning("SLOTS_CLOCK_FILE is set: \"now\" is read from %s (tests only)", path)
+    return FileClock(str(path))
