@@ -7,16 +7,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
+from .extensions import app_clock, db
 from .models import Game, RunTrigger
 from .slots import engine
 from .slots.runs import generate_slots, recent_runs
 from .slots.maintenance import describe_today, reset_markers, run_state
 from .slots.status import window_status
-
-
-def _clock():
-    return current_app.extensions["clock"]
 
 
 def _parse_game_id(raw: str | None) -> uuid.UUID | None:
@@ -53,7 +49,7 @@ def generate_command(game_id: str | None, days: int | None):
     names = {g.id: g.name for g in db.session.query(Game.id, Game.name)}
     run, result = generate_slots(
         db.session,
-        clock=_clock(),
+        clock=app_clock(),
         trigger=RunTrigger.CLI,
         default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"],
         game_ids=[wanted] if wanted else None,
@@ -69,7 +65,7 @@ def generate_command(game_id: str | None, days: int | None):
 @with_appcontext
 def status_command():
     """Show each active game's window: through which date, missing days, next slot, last runs."""
-    now = _clock().now()
+    now = app_clock().now()
     default_days = current_app.config["SLOTS_DAYS_TO_MAINTAIN"]
     games = db.session.query(Game).filter(Game.is_active.is_(True)).order_by(Game.name).all()
     if not games:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from ..accounts import authenticate
-from ..extensions import db
+from ..extensions import db, now
 from . import bp
 from .forms import ActionForm, LoginForm
 
@@ -25,8 +25,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        now = current_app.extensions["clock"].now()
-        user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now)
+        user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now())
         if user is not None:
             login_user(user)
             return redirect(_safe_next(form.next.data))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, now
 from ..games.overview import games_overview, get_game
 from ..games.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from ..games.service import create_game
@@ -15,10 +15,6 @@ from ..slots.runs import recent_runs
 from . import bp, wants_json
 from .forms import BOOKING_MODES, ActionForm, GameForm
 from .jobs import job_status, start_generation
-
-
-def _now():
-    return current_app.extensions["clock"].now()
 
 
 def _default_days() -> int:
@@ -34,7 +30,7 @@ def _game_or_404(game_id: str):
 
 @bp.get("/")
 def games():
-    overview = games_overview(db.session, now=_now(), default_days=_default_days())
+    overview = games_overview(db.session, now=now(), default_days=_default_days())
     return render_template("admin/games.html", overview=overview, action_form=ActionForm())
 
 
@@ -66,18 +62,18 @@ def edit_game(game_id: str):
     elif form.validate_on_submit():
         try:
             if request.form.get("action") == "save":
-                plan = update_game(db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days())
+                plan = update_game(db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days())
                 flash(f"{game.name} saved. {plan.summary()}", "info")
                 return redirect(url_for("admin.edit_game", game_id=game.id))
             _, plan = preview_game_change(
-                db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days()
+                db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days()
             )
         except DomainError as exc:
             form.show_problems(exc.fields or {"_": exc.message})
         finally:
             db.session.rollback()  # a preview writes nothing; a failed save leaves nothing half-way
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
-    off_schedule = off_schedule_slots(db.session, game, now=_now())
+    off_schedule = off_schedule_slots(db.session, game, now=now())
     return render_template(
         "admin/game_form.html", form=form, game=game, plan=plan, off_schedule=off_schedule, action_form=ActionForm()
     ), status
@@ -88,7 +84,7 @@ def toggle_active(game_id: str):
     game = _game_or_404(game_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        set_game_active(db.session, game, active, now=_now(), default_days=_default_days())
+        set_game_active(db.session, game, active, now=now(), default_days=_default_days())
         flash(f"{game.name} {'reactivated' if active else 'deactivated: hidden, no new slots, bookings stand'}.", "info")
     return redirect(url_for("admin.games"))
 
@@ -110,7 +106,7 @@ def start_job(game_id: str):
             return jsonify({"error": {"code": "game_inactive", "message": message, "fields": {}}}), 409
         flash(message, "error")
         return redirect(url_for("admin.games"))
-    job_id = start_generation(game, now=_now())
+    job_id = start_generation(game, now=now())
     if wants_json():
         return jsonify(job_status(job_id)), 202
     return redirect(url_for("admin.progress", game_id=game.id, job=job_id))

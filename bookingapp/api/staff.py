@@ -8,7 +8,7 @@ from flask import current_app, g, jsonify, request
 
 from ..accounts import token_for
 from ..errors import GameNotFound, ValidationError
-from ..extensions import db
+from ..extensions import db, now
 from ..games.overview import get_game
 from ..games.reconcile import preview_game_change, update_game
 from ..games.serialize import game_to_json as game_json
@@ -21,17 +21,13 @@ from .errors import error_response, json_object
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
 
 
-def _now():
-    return current_app.extensions["clock"].now()
-
-
 def staff_token_required(view):
     """Refuse the call with 401 unless it carries ``Authorization: Bearer <a live token>``."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        token = token_for(db.session, raw.strip(), now=_now()) if scheme.lower() == "bearer" else None
+        token = token_for(db.session, raw.strip(), now=now()) if scheme.lower() == "bearer" else None
         if token is None:
             response = error_response(401, "unauthorized", "Send a valid staff token: Authorization: Bearer <token>.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="bookingapp"'
@@ -83,7 +79,7 @@ def update_game_api(game_id: str):
     if game is None:
         raise GameNotFound(f"no game with id {game_id[:40]}")
     body, dry_run = json_object(), _flag("dry_run")
-    settings = dict(now=_now(), default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
+    settings = dict(now=now(), default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
     if dry_run:
         fields, plan = preview_game_change(db.session, game, body, **settings)
         db.session.rollback()
