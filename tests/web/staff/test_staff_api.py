@@ -161,6 +161,6 @@ def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
     assert runs[0]["started_at"] == "2027-01-13T09:35:00+00:00"
 
 
-@pytest.mark.parametrize("limit", ["0", "501", "ten"])
+@pytest.mark.parametrize("limit", ["0", "501", "ten", "²", "9" * 5000, "-1"])
 def test_runs_refuse_a_bad_limit(api, limit):
     assert api.get(f"/api/runs?limit={limit}").status_code == 422
