@@ -51,7 +51,9 @@ def staff_user_exists(session: Session, username: str) -> bool:
 
 def authenticate(session: Session, username: str, password: str, *, now: datetime) -> StaffUser | None:
     """The active staff user with these credentials, or None; records the login time."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # A name that could never have been created (e.g. with a NUL, which PostgreSQL refuses) is unknown.
+    valid_name = isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if valid_name else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..errors import BadCancelToken, DomainError, SlotClosed, SlotFull
 from ..extensions import db, now
+from ..games.service import SLUG_PATTERN
 from ..slots import engine
 from ..slots.maintenance import check_game_window
 from . import bp, service
@@ -26,7 +27,8 @@ def index():
 @bp.route("/games/<slug>", methods=["GET", "POST"])
 def game(slug: str):
     """Show a game's window day by day and take bookings."""
-    game = get_active_game(db.session, slug=slug)
+    # A slug that cannot be one (e.g. with a NUL, which PostgreSQL refuses) finds no game.
+    game = get_active_game(db.session, slug=slug if SLUG_PATTERN.fullmatch(slug) else None)
     check_game_window(game)
     at = now()  # one instant for the whole page, so "today" and the listed days agree
     form, alternatives = BookingForm(), []

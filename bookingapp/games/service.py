@@ -83,16 +83,20 @@ def _check_text(data, clean, problems) -> None:
         problems["name"] = "is required"
     elif len(name.strip()) > 120:
         problems["name"] = "must be at most 120 characters"
+    elif _has_control(name.strip()):
+        problems["name"] = "must not contain control characters"
     else:
         clean["name"] = name.strip()
     slug = data.get("slug") or (slugify(clean["name"]) if "name" in clean else None)
-    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > 80:
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug) or len(slug) > 80:
         problems["slug"] = "must be lowercase letters, digits and single dashes (at most 80)"
     else:
         clean["slug"] = slug
     description = data.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
         problems["description"] = "must be text of at most 2000 characters"
+    elif _has_control(description, allowed="\n\r\t"):
+        problems["description"] = "must not contain control characters other than line breaks and tabs"
     else:
         clean["description"] = description.strip()
     mode = data.get("booking_mode")
@@ -104,6 +108,11 @@ def _check_text(data, clean, problems) -> None:
         problems["is_active"] = "must be true or false"
     else:
         clean["is_active"] = data["is_active"]
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    # PostgreSQL refuses NUL in text, and no other control character belongs on a page.
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
 def _check_numbers(data, clean, problems) -> None:

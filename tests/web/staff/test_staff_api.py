@@ -42,7 +42,10 @@ def test_post_with_a_taken_slug_answers_409_slug_taken(api):
 # field: bad JSON value (each alone); the error names the field
 BAD_VALUES = [
     ("name", 42),
+    ("name", "Nul\x00Room"),  # PostgreSQL refuses NUL in text: a 422, never a 500
+    ("description", "a bell\x07"),
     ("slug", "UPPER CASE"),
+    ("slug", "trailing-newline\n"),
     ("description", ["not", "text"]),
     ("timezone", "Europe/Atlantis"),
     ("slot_minutes", "60"),
@@ -88,6 +91,12 @@ def test_post_refuses_a_body_that_is_not_a_json_object(app, api_token, raw):
     client = app.test_client()
     response = client.post("/api/games", data=raw, headers={"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"})
     assert response.status_code == 422
+
+
+def test_post_keeps_line_breaks_and_tabs_in_a_description(api):
+    response = api.post("/api/games", {**BODY, "description": "Two rooms:\n\tthe tomb\r\n\tthe vault"})
+    assert response.status_code == 201
+    assert response.json["description"] == "Two rooms:\n\tthe tomb\r\n\tthe vault"
 
 
 def test_post_refuses_unknown_fields(api):
