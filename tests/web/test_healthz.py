@@ -46,10 +46,10 @@ def test_healthz_without_redis_configured_is_ok(client):
 
 def test_healthz_answers_503_when_the_database_is_unreachable(pg_url, redis_prefix, clock):
     from bookingapp import create_app
-    from tests.conftest import _settings
+    from tests.conftest import settings_for
 
     url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none"
-    app = create_app(_settings(url, redis_prefix), clock=clock)
+    app = create_app(settings_for(url, redis_prefix), clock=clock)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable" and response.get_json()["maintenance"] is None
