@@ -8,11 +8,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .extensions import app_clock, db
-from .models import Game, RunTrigger
+from .models import Game, MaintenanceRun, RunTrigger
 from .slots import engine
-from .slots.runs import generate_slots, recent_runs
+from .slots.runs import error_line, generate_slots, recent_runs
 from .slots.maintenance import describe_today, reset_markers, run_state
-from .slots.status import window_status
+from .slots.status import WindowStatus, window_status
 
 
 def _parse_game_id(raw: str | None) -> uuid.UUID | None:
@@ -71,30 +71,38 @@ def status_command():
     if not games:
         click.echo("No active games.")
     for game in games:
-        status = window_status(db.session, game, now=now, default_days=default_days)
-        missing = ", ".join(d.isoformat() for d in status.missing_days[:5])
-        more = f" (+{len(status.missing_days) - 5} more)" if len(status.missing_days) > 5 else ""
-        next_slot = (
-            status.next_slot.astimezone(engine.ZoneInfo(game.timezone)).strftime("%Y-%m-%d %H:%M %Z")
-            if status.next_slot
-            else "none"
-        )
-        click.echo(
-            f"{game.name} [{game.timezone}] window {status.first}..{status.last}, "
-            f"generated through {status.generated_through or 'never'}; "
-            f"missing days: {len(status.missing_days)}{': ' + missing + more if missing else ''}; "
-            f"next slot: {next_slot}"
-        )
+        click.echo(_window_line(game, window_status(db.session, game, now=now, default_days=default_days)))
     click.echo(describe_today())
     runs = recent_runs(db.session, limit=5)
     click.echo("Last runs:" if runs else "Last runs: none yet")
     for run in runs:
-        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
-        click.echo(
-            f"  #{run.id} {run.trigger.value} {run_state(run)} started {run.started_at.isoformat(timespec='seconds')}"
-            f" finished {finished}: {run.games_checked} games, {run.slots_created} slots"
-            + (f"; error: {run.error.strip().splitlines()[-1]}" if run.error else "")
-        )
+        click.echo(_run_line(run))
+
+
+def _window_line(game: Game, status: WindowStatus) -> str:
+    missing = ", ".join(d.isoformat() for d in status.missing_days[:5])
+    more = f" (+{len(status.missing_days) - 5} more)" if len(status.missing_days) > 5 else ""
+    next_slot = (
+        status.next_slot.astimezone(engine.ZoneInfo(game.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+        if status.next_slot
+        else "none"
+    )
+    return (
+        f"{game.name} [{game.timezone}] window {status.first}..{status.last}, "
+        f"generated through {status.generated_through or 'never'}; "
+        f"missing days: {len(status.missing_days)}{': ' + missing + more if missing else ''}; "
+        f"next slot: {next_slot}"
+    )
+
+
+def _run_line(run: MaintenanceRun) -> str:
+    finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+    error = error_line(run.error)
+    return (
+        f"  #{run.id} {run.trigger.value} {run_state(run)} started {run.started_at.isoformat(timespec='seconds')}"
+        f" finished {finished}: {run.games_checked} games, {run.slots_created} slots"
+        + (f"; error: {error}" if error else "")
+    )
 
 
 @slots_cli.command("reset-markers")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from functools import wraps
-from typing import Any
 
 from flask import current_app, g, jsonify, request
 
@@ -14,8 +13,7 @@ from ..games.overview import get_game
 from ..games.reconcile import preview_game_change, update_game
 from ..games.serialize import game_to_json as game_json
 from ..games.service import create_game
-from ..models import MaintenanceRun
-from ..slots.runs import recent_runs
+from ..slots.runs import recent_runs, run_to_json
 from . import bp
 from .errors import error_response, json_object
 
@@ -38,15 +36,6 @@ def staff_token_required(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def run_json(run: MaintenanceRun) -> dict[str, Any]:
-    return {
-        "id": run.id, "trigger": run.trigger.value, "status": run.status.value,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
-    }
 
 
 def _flag(name: str) -> bool:
@@ -100,4 +89,4 @@ def update_game_api(game_id: str):
 @staff_token_required
 def runs_api():
     runs = recent_runs(db.session, limit=_int_arg("limit", 50, 1, 500))
-    return jsonify({"runs": [run_json(run) for run in runs]})
+    return jsonify({"runs": [run_to_json(run) for run in runs]})
