@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .errors import DomainError
 from .extensions import app_clock, db
 from .models import Game, MaintenanceRun, RunTrigger
 from .slots import engine
@@ -28,6 +29,11 @@ def _parse_game_id(raw: str | None) -> uuid.UUID | None:
     if not game.is_active:
         raise click.ClickException(f"game {game.name!r} ({game_id}) is inactive; reactivate it first")
     return game_id
+
+
+def _refused(exc: DomainError) -> click.ClickException:
+    # One line, exit 1: each bad field with its reason, or the message when none is named.
+    return click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
 
 
 @click.group("slots", help="Generate and inspect bookable slots.")
@@ -142,13 +148,11 @@ def admin_cli():
 def create_user_command(username: str, password: str):
     """Add a staff login for the /admin pages."""
     from .accounts import create_staff_user
-    from .errors import DomainError
 
     try:
         user = create_staff_user(db.session, username, password)
     except DomainError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
-        raise click.ClickException(details) from None
+        raise _refused(exc) from None
     click.echo(f"Created staff user {user.username!r}.")
 
 
@@ -158,11 +162,10 @@ def create_user_command(username: str, password: str):
 def create_token_command(name: str):
     """Create a staff API token and print it once (only its hash is stored)."""
     from .accounts import create_api_token
-    from .errors import DomainError
 
     try:
         raw = create_api_token(db.session, name)
     except DomainError as exc:
-        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
+        raise _refused(exc) from None
     click.echo(f"Token {name!r} created. Copy it now; it is not shown again:")
     click.echo(raw)
