@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from ..api.errors import error_response
 from ..errors import DomainError
 from ..extensions import db, now
 from ..games.overview import games_overview, get_game
@@ -103,7 +104,7 @@ def start_job(game_id: str):
     if not game.is_active:
         message = "This game is inactive; reactivate it to generate slots."
         if wants_json():
-            return jsonify({"error": {"code": "game_inactive", "message": message, "fields": {}}}), 409
+            return error_response(409, "game_inactive", message)
         flash(message, "error")
         return redirect(url_for("admin.games"))
     job_id = start_generation(game, now=now())
@@ -116,7 +117,7 @@ def start_job(game_id: str):
 def job(job_id: str):
     found = job_status(job_id)
     if found is None:
-        return jsonify({"error": {"code": "job_not_found", "message": "No such job (or it expired).", "fields": {}}}), 404
+        return error_response(404, "job_not_found", "No such job (or it expired).")
     return jsonify(found)
 
 
