@@ -1,4 +1,5 @@
-"""A real gunicorn serving the app from this test session's database, with a shared file clock."""
+"""A real gunicorn serving the app from this test session's database, with a shared file clock
+(or the real one) and the daily hook on (or off)."""
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ def free_port() -> int:
 class Gunicorn:
     """One gunicorn master with its workers, its log, its clock file and its Redis prefix."""
 
-    def __init__(self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL):
+    def __init__(
+        self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL, file_clock: bool = True, maintenance: bool = True
+    ):
         self.tmp_path = tmp_path
         self.clock_file = tmp_path / "now"
         self.log_file = tmp_path / "gunicorn.log"
@@ -42,12 +45,13 @@ class Gunicorn:
             "REDIS_URL": redis_url,
             "REDIS_PREFIX": self.prefix,
             "SECRET_KEY": "gunicorn-test",
-            "SLOTS_CLOCK_FILE": str(self.clock_file),
-            "SLOTS_MAINTENANCE_ENABLED": "true",
+            "SLOTS_MAINTENANCE_ENABLED": "true" if maintenance else "false",
             "SLOTS_LOCK_TTL": "2",
             "SLOTS_RECHECK_SECONDS": "1",
             "SLOTS_RETRY_AFTER": "2",
         }
+        if file_clock:  # set_clock() must then write the file before start()
+            self.env["SLOTS_CLOCK_FILE"] = str(self.clock_file)
         self.process: subprocess.Popen | None = None
 
     @property

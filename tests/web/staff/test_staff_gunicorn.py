@@ -1,13 +1,8 @@
 """Progress polls answered by any of several gunicorn workers: the job's progress lives in Redis."""
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,54 +12,20 @@ from bookingapp.extensions import db
 from bookingapp.models import Slot
 
 from staff_helpers import PASSWORD
+from tests.multiworker.gunicorn_server import Gunicorn
 
-ROOT = Path(__file__).resolve().parents[3]
 WORKERS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn(app):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "REDIS_PREFIX": app.config["REDIS_PREFIX"],
-        "SECRET_KEY": "gunicorn-test-secret",
-        "SLOTS_MAINTENANCE_ENABLED": "false",
-    }
-    gunicorn_bin = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn_bin), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+def gunicorn(app, pg_url, tmp_path):
+    """Several workers on the real clock, the daily hook off: only the job's polls matter here."""
+    server = Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False)
     try:
-        _wait_until_up(url, process)
-        yield url
+        server.start(workers=WORKERS)
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(15)
-        process.stderr.close()
-
-
-def _wait_until_up(url: str, process) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            requests.get(url + "/admin/login", timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
+        server.stop()
 
 
 def _token(html: str) -> str:
