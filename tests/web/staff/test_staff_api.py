@@ -55,6 +55,7 @@ BAD_VALUES = [
     ("days_ahead", 0),
     ("min_notice_minutes", -1),
     ("booking_mode", "exclusive"),
+    ("booking_mode", ["private"]),
     ("min_party", 9),
     ("weekly_hours", [["10:00", "12:00"]]),
     ("closures", "2027-12-25"),
