@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +19,6 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,80}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
 TOKEN_PREFIX = "bk_"
-# Checked against when a username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class UsernameTaken(Conflict):
@@ -55,13 +54,20 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     valid_name = isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if valid_name else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
     user.last_login_at = now
     session.commit()
     return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked against when a username is unknown, so a wrong name costs as long as a wrong
+    # password. Made on first use: hashing takes ~0.1 s, which no start-up should pay.
+    return generate_password_hash("not-a-real-password")
 
 
 def hash_token(raw: str) -> str:
