@@ -1,8 +1,7 @@
 """Staff views: games, their edits and generation jobs, the run history. Parse, call, render."""
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
@@ -12,6 +11,7 @@ from ..extensions import db, now
 from ..games.overview import games_overview, get_game
 from ..games.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from ..games.service import create_game
+from ..slots.hours import zone_names
 from ..slots.runs import recent_runs
 from . import bp, wants_json
 from .forms import BOOKING_MODES, ActionForm, GameForm
@@ -138,8 +138,3 @@ def staff_local_time(instant, zone: str, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
         return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
     except (ValueError, KeyError, ZoneInfoNotFoundError):
         return instant.strftime(fmt + " UTC")
-
-
-@lru_cache(maxsize=1)
-def zone_names() -> list[str]:
-    return sorted(available_timezones())

@@ -121,8 +121,14 @@ def validate_timezone(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted (read from disk once)."""
+    return tuple(sorted(available_timezones()))
+
+
+@lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(zone_names())
 
 
 def schedule_problems(hours: WeeklyHours, slot_minutes: int, gap_minutes: int = 0) -> dict[str, str]:
