@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,9 +33,9 @@ def games():
 @bp.get("/games/<game_id>/slots")
 def game_slots(game_id: str):
     """List a game's open slots between two local dates (full ones with available 0)."""
-    game = get_active_game(db.session, game_id=game_id)
-    day_from, day_to = _date_range(game, request.args.get("from"), request.args.get("to"))
-    offers = service.list_bookable_slots(db.session, game, day_from, day_to, now())
+    game, at = get_active_game(db.session, game_id=game_id), now()
+    day_from, day_to = _date_range(game, at, request.args.get("from"), request.args.get("to"))
+    offers = service.list_bookable_slots(db.session, game, day_from, day_to, at)
     return jsonify({
         "game_id": str(game.id), "timezone": game.timezone,
         "from": day_from.isoformat(), "to": day_to.isoformat(),
@@ -73,9 +73,9 @@ def cancel_booking(reference: str):
     return jsonify(_booking_json(found))
 
 
-def _date_range(game: Game, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+def _date_range(game: Game, at: datetime, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     problems: dict[str, str] = {}
-    today = engine.local_today(now(), game.timezone)
+    today = engine.local_today(at, game.timezone)
     day_from = _parse_date(raw_from, "from", problems) or today
     window_end = engine.window_dates(today, game.window_days(current_app.config["SLOTS_DAYS_TO_MAINTAIN"]))[1]
     day_to = _parse_date(raw_to, "to", problems) or max(window_end, day_from)
