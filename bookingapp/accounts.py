@@ -45,6 +45,7 @@ def create_staff_user(session: Session, username: str, password: str) -> StaffUs
 
 
 def staff_user_exists(session: Session, username: str) -> bool:
+    """Whether a staff login with this username exists."""
     return session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None
 
 
@@ -71,6 +72,7 @@ def _dummy_hash() -> str:
 
 
 def hash_token(raw: str) -> str:
+    """The SHA-256 hex digest stored in place of an API token."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

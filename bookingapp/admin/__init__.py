@@ -27,6 +27,7 @@ def _require_staff():
 
 
 def wants_json() -> bool:
+    """Whether the client prefers a JSON answer (the page's script) to HTML."""
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 

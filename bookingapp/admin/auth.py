@@ -23,6 +23,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Show the login form; log a staff user in and send them where they were going."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now())
@@ -36,6 +37,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out (a post with the CSRF token only, so no other site can do it)."""
     if ActionForm().validate_on_submit():
         logout_user()
         flash("Logged out.", "info")

@@ -86,6 +86,7 @@ def _typed(job_id: str, raw: dict[str, str]) -> dict[str, Any]:
 
 
 def store() -> JobStore:
+    """The current app's job store."""
     return JobStore(current_app._get_current_object())
 
 

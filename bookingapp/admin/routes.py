@@ -31,12 +31,14 @@ def _game_or_404(game_id: str):
 
 @bp.get("/")
 def games():
+    """List every game with its window and the bookings ahead."""
     overview = games_overview(db.session, now=now(), default_days=_default_days())
     return render_template("admin/games.html", overview=overview, action_form=ActionForm())
 
 
 @bp.route("/games/new", methods=["GET", "POST"])
 def new_game():
+    """Show the new-game form; create the game and go to its generation progress."""
     form = GameForm()
     if request.method == "GET":
         form.timezone.data = current_app.config["BOOKING_DEFAULT_TIMEZONE"]
@@ -56,6 +58,7 @@ def new_game():
 
 @bp.route("/games/<game_id>/edit", methods=["GET", "POST"])
 def edit_game(game_id: str):
+    """Show a game's settings; preview or save a change with its effect on future slots."""
     game = _game_or_404(game_id)
     form, plan = GameForm(), None
     if request.method == "GET":
@@ -82,6 +85,7 @@ def edit_game(game_id: str):
 
 @bp.post("/games/<game_id>/active")
 def toggle_active(game_id: str):
+    """Deactivate or reactivate a game."""
     game = _game_or_404(game_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
@@ -92,6 +96,7 @@ def toggle_active(game_id: str):
 
 @bp.get("/games/<game_id>/progress")
 def progress(game_id: str):
+    """Show a game's generation job, polled by the page's script."""
     game = _game_or_404(game_id)
     job = job_status(request.args.get("job", ""))
     return render_template("admin/progress.html", game=game, job=job, action_form=ActionForm())
@@ -115,6 +120,7 @@ def start_job(game_id: str):
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
+    """Answer a generation job's progress as JSON."""
     found = job_status(job_id)
     if found is None:
         return error_response(404, "job_not_found", "No such job (or it expired).")
@@ -123,6 +129,7 @@ def job(job_id: str):
 
 @bp.get("/runs")
 def runs():
+    """List the latest maintenance runs."""
     return render_template("admin/runs.html", runs=recent_runs(db.session, limit=100))
 
 

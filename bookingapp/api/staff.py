@@ -58,6 +58,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.post("/games")
 @staff_token_required
 def create_game_api():
+    """Create a game; answer it with 201."""
     game = create_game(db.session, json_object())
     response = jsonify(game_json(game))
     response.status_code = 201
@@ -67,6 +68,7 @@ def create_game_api():
 @bp.patch("/games/<game_id>")
 @staff_token_required
 def update_game_api(game_id: str):
+    """Change a game and reconcile its future slots; with ?dry_run=1 only say what would change."""
     game = get_game(db.session, game_id)
     if game is None:
         raise GameNotFound(f"no game with id {game_id[:40]}")
@@ -88,5 +90,6 @@ def update_game_api(game_id: str):
 @bp.get("/runs")
 @staff_token_required
 def runs_api():
+    """List the latest maintenance runs, newest first (?limit=1..500)."""
     runs = recent_runs(db.session, limit=_int_arg("limit", 50, 1, 500))
     return jsonify({"runs": [run_to_json(run) for run in runs]})
