@@ -54,6 +54,12 @@ class Gunicorn:
             self.env["SLOTS_CLOCK_FILE"] = str(self.clock_file)
         self.process: subprocess.Popen | None = None
 
+    def __enter__(self) -> "Gunicorn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -22,12 +22,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def server(app, pg_url, tmp_path):
     """Several workers on the real clock, the daily hook off: only the bookings matter here."""
-    gunicorn = Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False)
-    try:
+    with Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False) as gunicorn:
         gunicorn.start(workers=WORKERS)
         yield gunicorn.url
-    finally:
-        gunicorn.stop()
 
 
 def test_sixty_bookings_through_several_workers_fill_four_seats_exactly(server, make_game):

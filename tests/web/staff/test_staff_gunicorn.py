@@ -20,12 +20,9 @@ WORKERS = 3
 @pytest.fixture
 def gunicorn(app, pg_url, tmp_path):
     """Several workers on the real clock, the daily hook off: only the job's polls matter here."""
-    server = Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False)
-    try:
+    with Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False) as server:
         server.start(workers=WORKERS)
         yield server.url
-    finally:
-        server.stop()
 
 
 def _token(html: str) -> str:
