@@ -145,7 +145,7 @@ def run_generation(app: Flask, job_id: str, game_id: uuid.UUID) -> None:
 
 def _window(game: Game, now: datetime, default_days: int) -> list[date]:
     first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return engine.dates_between(first, last)
 
 
 def _write_day(session, game: Game, day: date) -> int:

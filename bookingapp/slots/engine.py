@@ -72,6 +72,11 @@ def window_dates(today: date, days: int) -> tuple[date, date]:
     return today, today + timedelta(days=days - 1)
 
 
+def dates_between(first: date, last: date) -> list[date]:
+    """Every date from ``first`` to ``last``, both included."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _wall_exists(wall: datetime, utc: datetime, tz: ZoneInfo) -> bool:
     return utc.astimezone(tz).replace(tzinfo=None) == wall
 
