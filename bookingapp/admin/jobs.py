@@ -77,7 +77,10 @@ class JobStore:
 def _typed(job_id: str, raw: dict[str, str]) -> dict[str, Any]:
     job: dict[str, Any] = {"id": job_id, **raw}
     for name in INT_FIELDS:
-        job[name] = int(raw[name]) if raw.get(name) else None if name == "run_id" else 0
+        if raw.get(name):
+            job[name] = int(raw[name])
+        else:  # not recorded yet: no run, nothing counted
+            job[name] = None if name == "run_id" else 0
     job["error"] = raw.get("error") or None
     job["done"] = job.get("status") in FINISHED
     total = job["days_total"]

@@ -76,7 +76,7 @@ def edit_game(game_id: str):
             form.show_problems(exc.fields or {"_": exc.message})
         finally:
             db.session.rollback()  # a preview writes nothing; a failed save leaves nothing half-way
-    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
+    status = 422 if form.errors else 200  # WTForms counts form_errors in errors too
     off_schedule = off_schedule_slots(db.session, game, now=now())
     return render_template(
         "admin/game_form.html", form=form, game=game, plan=plan, off_schedule=off_schedule, action_form=ActionForm()
