@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bookingapp.extensions import db
 from bookingapp.models import Slot
 
-from staff_helpers import PASSWORD
+from staff_helpers import PASSWORD, csrf_from
 from tests.multiworker.gunicorn_server import Gunicorn
 
 WORKERS = 3
@@ -25,16 +25,12 @@ def gunicorn(app, pg_url, tmp_path):
         yield server.url
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-
-
 @pytest.mark.slow
 def test_every_worker_answers_the_same_job_progress(gunicorn, staff_user, make_game):
     game = make_game(days_ahead=60)
     web = requests.Session()
     login = web.get(gunicorn + "/admin/login").text
-    web.post(gunicorn + "/admin/login", data={"csrf_token": _token(login), "username": "alice", "password": PASSWORD})
+    web.post(gunicorn + "/admin/login", data={"csrf_token": csrf_from(login), "username": "alice", "password": PASSWORD})
     page = web.get(f"{gunicorn}/admin/games/{game.id}/progress").text
     csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
     headers = {"Accept": "application/json", "X-CSRFToken": csrf, "Connection": "close"}
