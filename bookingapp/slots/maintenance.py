@@ -103,8 +103,13 @@ def _cached(key: str) -> bool:
 
 
 def forget_game_check(game: Game) -> None:
-    """Clear a game's cached check, e.g. after its schedule changed."""
-    cache.delete(_check_key(game))
+    """Clear a game's cached check, e.g. after its schedule changed; never raises."""
+    try:
+        cache.delete(_check_key(game))
+    except Exception as exc:  # callers have committed their change: a cache outage must not undo the answer
+        # While the cache is away every page checks directly anyway; the stale mark ends
+        # within SLOTS_CHECK_INTERVAL once it is back.
+        log.warning("Could not forget the slot check of game %s: %s", game.id, exc)
 
 
 # --- the daily hook --------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The staff JSON API: create games, edit them (with a dry run), read maintenance runs."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 from sqlalchemy import func, select
 
@@ -174,3 +176,19 @@ def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
 @pytest.mark.parametrize("limit", ["0", "501", "ten", "²", "9" * 5000, "-1"])
 def test_runs_refuse_a_bad_limit(api, limit):
     assert api.get(f"/api/runs?limit={limit}").status_code == 422
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}])
+def test_patch_saves_while_redis_is_unreachable(api, make_game, clock):
+    # The edit is committed before the game's cached check is forgotten: a Redis outage
+    # there must not turn a saved change into a 500.
+    game = _filled_game(make_game, clock)
+    response = api.patch(f"/api/games/{game.id}", {"slot_minutes": 120})
+    assert response.status_code == 200
+    assert _slots(game.id) == 7 * 6
