@@ -12,6 +12,7 @@ from .extensions import app_clock, db
 from .models import Game, MaintenanceRun, RunTrigger
 from .slots import engine
 from .slots.runs import error_line, generate_slots, recent_runs
+from .slots.claims import REDIS_ERRORS
 from .slots.maintenance import describe_today, reset_markers, run_state
 from .slots.status import WindowStatus, window_status
 
@@ -115,7 +116,13 @@ def _run_line(run: MaintenanceRun) -> str:
 @with_appcontext
 def reset_markers_command():
     """Forget that today's daily run is done and when each game was last checked."""
-    days, games = reset_markers()
+    try:
+        days, games = reset_markers()
+    except REDIS_ERRORS as exc:
+        raise click.ClickException(
+            f"Redis is unreachable ({exc}): the database's daily records are cleared, Redis's are not. "
+            "Run this again once Redis answers."
+        ) from None
     click.echo(f"Cleared {days} daily record(s) and the checks of {games} game(s).")
     click.echo("The next look of each worker (within the hour) runs the day again; `slots generate` runs now.")
 
