@@ -7,6 +7,7 @@ TEST_PG_ADMIN_URL (a database to connect to while creating ours), TEST_REDIS_URL
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,13 @@ TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims"
 # A Wednesday morning in January: far from any DST change, in every zone the tests use.
 DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on: for a server to bind, or a Redis that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _migrated(url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,11 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REDIS_URL, _delete_keys
+from tests.conftest import REDIS_URL, _delete_keys, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Any page runs the hook; one that answers 404 needs no other part of the site.
 PAGE = "/no-such-page"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Gunicorn:

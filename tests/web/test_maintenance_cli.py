@@ -1,7 +1,6 @@
 """What operators type about maintenance: status, reset-markers, a run from `flask shell`."""
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timezone
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from bookingapp.extensions import cache, db, redis_client, redis_key
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots.maintenance import check_game_window, maintain_all_games
+from tests.conftest import free_port
 
 UTC = timezone.utc
 TODAY_KEY = "2027-01-13@Europe/London"
@@ -71,13 +71,7 @@ def test_reset_markers_forgets_the_day_and_the_game_checks(runner, make_game):
     assert maintain_all_games(force=False).status is RunStatus.SUCCEEDED
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-REDIS_DOWN = {"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}
+REDIS_DOWN = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
 
 
 @pytest.mark.parametrize("app_settings", [REDIS_DOWN])

@@ -1,8 +1,6 @@
 """The staff JSON API: create games, edit them (with a dry run), read maintenance runs."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +8,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Game, RunTrigger, Slot
 from bookingapp.slots.generator import ensure_window
 from bookingapp.slots.runs import generate_slots
+from tests.conftest import free_port
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BODY = {
@@ -178,13 +177,7 @@ def test_runs_refuse_a_bad_limit(api, limit):
     assert api.get(f"/api/runs?limit={limit}").status_code == 422
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}])
+@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}])
 def test_patch_saves_while_redis_is_unreachable(api, make_game, clock):
     # The edit is committed before the game's cached check is forgotten: a Redis outage
     # there must not turn a saved change into a 500.
