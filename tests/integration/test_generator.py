@@ -1,21 +1,25 @@
 """Bulk generation on PostgreSQL and SQLite: windows, watermarks, repair, runs."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from bookingapp.extensions import db
+from bookingapp.games.reconcile import update_game
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots import generator
+from bookingapp.slots import engine, generator
 from bookingapp.slots.generator import ensure_games, ensure_window
 from bookingapp.slots.runs import generate_slots
 
 UTC = timezone.utc
 SLOTS_PER_DAY = 12  # 10:00-22:00, 60-minute slots (make_game's default)
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _count(game=None) -> int:
@@ -170,7 +174,10 @@ def test_a_batch_planned_before_a_commit_never_reloads_its_games(app, clock, mak
     statements = []
     event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     _fill(clock, games, batch_games=1)
-    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "games" in s]
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "games" in s]
+    # Only each batch's lock on its rows, which reads their versions and nothing else.
+    assert len(reads) == 5
+    assert all(s.startswith("SELECT games.id, games.updated_at \nFROM games") for s in reads)
 
 
 def test_ensure_window_fills_one_game(any_app, clock, make_game):
@@ -215,3 +222,35 @@ def test_a_pass_over_days_without_opening_hours_writes_nothing_and_fails_nothing
     clock.advance(days=1)
     assert _fill(clock).slots_created == 0
     assert _count(game) == 2
+
+
+EDITED = {"slot_minutes": 90, "weekly_hours": {day: [["12:00", "20:00"]] for day in EVERY_DAY}}
+
+
+def _edit(clock, game_id, data=EDITED) -> None:
+    """Save a schedule edit on a connection of its own, as a staff request would."""
+    with Session(db.engine) as staff:
+        update_game(staff, staff.get(Game, game_id), data, now=clock.now(), default_days=7)
+
+
+def _assert_only_the_new_schedule(clock, game) -> None:
+    db.session.expire_all()
+    stored = db.session.execute(
+        select(Slot.starts_at, Slot.ends_at).where(Slot.game_id == game.id).order_by(Slot.starts_at)
+    ).all()
+    wanted = engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 19))
+    assert [tuple(row) for row in stored] == [(s.starts_at, s.ends_at) for s in wanted]
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(stored))
+
+
+def test_a_pass_that_read_a_game_before_an_edit_committed_leaves_the_edited_schedule_alone(app, clock, make_game):
+    game = make_game()
+
+    def edit_then_go_on() -> bool:  # asked between planning and the batch's transaction
+        _edit(clock, game.id)
+        return True
+
+    result = _fill(clock, [game], keep_going=edit_then_go_on)
+    assert result.slots_created == 0
+    _assert_only_the_new_schedule(clock, game)
+    assert len(engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 13))) == 5
