@@ -7,7 +7,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from bookingapp.extensions import db
@@ -254,3 +254,52 @@ def test_a_pass_that_read_a_game_before_an_edit_committed_leaves_the_edited_sche
     assert result.slots_created == 0
     _assert_only_the_new_schedule(clock, game)
     assert len(engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 13))) == 5
+
+
+def _in_app(app, target, errors):
+    def run():
+        with app.app_context():
+            try:
+                target()
+            except Exception as exc:  # pragma: no cover - reported by the test
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    return threading.Thread(target=run)
+
+
+def _wait_until_waiting_on_a_lock_or_done(thread) -> None:
+    with db.engine.connect() as watcher:
+        for _ in range(600):
+            waiting = watcher.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ))
+            thread.join(timeout=0.05)
+            if waiting or not thread.is_alive():
+                return
+    raise AssertionError("the edit neither finished nor waited on a lock")
+
+
+def test_an_edit_saved_while_a_pass_writes_waits_for_it_then_reconciles_its_slots(app, clock, make_game, monkeypatch):
+    game_id = make_game().id
+    locked, go, errors = threading.Event(), threading.Event(), []
+    write_slots = generator.write_slots
+
+    def paused_write_slots(session, plans):
+        locked.set()
+        go.wait(timeout=30)
+        return write_slots(session, plans)
+
+    monkeypatch.setattr(generator, "write_slots", paused_write_slots)
+    pass_thread = _in_app(app, lambda: _fill(clock, [db.session.get(Game, game_id)]), errors)
+    pass_thread.start()
+    assert locked.wait(timeout=30)
+    edit_thread = _in_app(app, lambda: _edit(clock, game_id), errors)
+    edit_thread.start()
+    _wait_until_waiting_on_a_lock_or_done(edit_thread)
+    go.set()
+    for thread in (pass_thread, edit_thread):
+        thread.join(timeout=30)
+    assert errors == []
+    _assert_only_the_new_schedule(clock, db.session.get(Game, game_id))
