@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from typing import Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import GameNotFound
 from ..games.plan import fits_schedule
-from ..models import BookingMode, Game, Slot
+from ..models import Booking, BookingMode, Game, Slot
 from .service import next_free_slots
 
 
@@ -55,11 +55,11 @@ def next_free_starts(session: Session, games: Sequence[Game], now: datetime) -> 
     by_notice = sorted(games, key=lambda g: g.min_notice_minutes or 0)
     for notice, group in groupby(by_notice, key=lambda g: g.min_notice_minutes or 0):
         query = _first_free_query([g.id for g in group], now + timedelta(minutes=notice))
-        for game_id, starts_at, ends_at in session.execute(query):
+        for game_id, starts_at, booked_ends_at in session.execute(query):
             if starts_at is None:
                 continue
             game = by_id[game_id]
-            if fits_schedule(game.schedule(), starts_at, ends_at):
+            if booked_ends_at is None or fits_schedule(game.schedule(), starts_at, booked_ends_at):
                 found[game_id] = starts_at
             elif offers := next_free_slots(session, game, now, limit=1):
                 found[game_id] = offers[0].starts_at.astimezone(timezone.utc)
@@ -67,7 +67,7 @@ def next_free_starts(session: Session, games: Sequence[Game], now: datetime) -> 
 
 
 def _first_free_query(game_ids: Sequence[uuid.UUID], earliest: datetime) -> Select:
-    """Each game's first slot from ``earliest`` with a seat free: (game id, its start, its end)."""
+    """Each game's first slot from ``earliest`` with a seat free: (game id, its start, its end if it has bookings)."""
     free = aliased(Slot)
     first_start = (
         select(func.min(free.starts_at))
@@ -77,11 +77,15 @@ def _first_free_query(game_ids: Sequence[uuid.UUID], earliest: datetime) -> Sele
         .correlate(Game)
         .scalar_subquery()
     )
-    # Its end, by the unique (game_id, starts_at) key: needed to tell whether the schedule still has it.
-    first_end = (
+    # Only a slot with bookings on record can be off-schedule: an edit deletes the others
+    # that no longer fit, and the generator writes only what the current schedule has.
+    # So the end (to check the slot against the schedule) is read for those alone, and
+    # the schedule is worked out only for games whose first free slot is partly booked.
+    booked_end = (
         select(Slot.ends_at)
         .where(Slot.game_id == Game.id, Slot.starts_at == first_start)
+        .where(exists().where(Booking.slot_id == Slot.id))
         .correlate(Game)
         .scalar_subquery()
     )
-    return select(Game.id, first_start, first_end).where(Game.id.in_(game_ids))
+    return select(Game.id, first_start, booked_end).where(Game.id.in_(game_ids))
