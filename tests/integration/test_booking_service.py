@@ -281,3 +281,17 @@ def test_alternatives_walk_past_more_off_schedule_slots_than_they_list(any_app, 
     assert len(later) == 12
     assert [o.starts_at.hour for o in later] == [12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15]
     assert [o.starts_at.day for o in later] == [13] * 8 + [14] * 4
+
+
+def test_a_slot_emptied_by_a_cancellation_and_left_off_schedule_is_not_a_next_free_slot(any_app, clock, make_game):
+    from bookingapp.games.reconcile import update_game
+
+    game = make_game()
+    fill(game, clock)
+    made = _book(slot_at(game, TEN), clock)
+    service.cancel_booking(db.session, made.booking.reference, made.cancel_token, clock.now())
+    hours = {d: [["12:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    plan = update_game(db.session, game, {"weekly_hours": hours}, now=clock.now(), default_days=7)
+    assert len(plan.hidden) == 1  # kept for its cancelled booking's record, never offered
+    assert next_free_starts(db.session, [game], clock.now()) == {game.id: TEN.replace(hour=12)}
+    assert [o.starts_at.hour for o in service.next_free_slots(db.session, game, clock.now(), limit=2)] == [12, 13]
