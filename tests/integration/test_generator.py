@@ -1,17 +1,15 @@
 """Bulk generation on PostgreSQL and SQLite: windows, watermarks, repair, runs."""
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, event, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, select
 
+from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
 from bookingapp.extensions import db
-from bookingapp.games.reconcile import update_game
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots import engine, generator
 from bookingapp.slots.generator import ensure_games, ensure_window
@@ -19,7 +17,6 @@ from bookingapp.slots.runs import generate_slots
 
 UTC = timezone.utc
 SLOTS_PER_DAY = 12  # 10:00-22:00, 60-minute slots (make_game's default)
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _count(game=None) -> int:
@@ -224,61 +221,18 @@ def test_a_pass_over_days_without_opening_hours_writes_nothing_and_fails_nothing
     assert _count(game) == 2
 
 
-EDITED = {"slot_minutes": 90, "weekly_hours": {day: [["12:00", "20:00"]] for day in EVERY_DAY}}
-
-
-def _edit(clock, game_id, data=EDITED) -> None:
-    """Save a schedule edit on a connection of its own, as a staff request would."""
-    with Session(db.engine) as staff:
-        update_game(staff, staff.get(Game, game_id), data, now=clock.now(), default_days=7)
-
-
-def _assert_only_the_new_schedule(clock, game) -> None:
-    db.session.expire_all()
-    stored = db.session.execute(
-        select(Slot.starts_at, Slot.ends_at).where(Slot.game_id == game.id).order_by(Slot.starts_at)
-    ).all()
-    wanted = engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 19))
-    assert [tuple(row) for row in stored] == [(s.starts_at, s.ends_at) for s in wanted]
-    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(stored))
-
 
 def test_a_pass_that_read_a_game_before_an_edit_committed_leaves_the_edited_schedule_alone(app, clock, make_game):
     game = make_game()
 
     def edit_then_go_on() -> bool:  # asked between planning and the batch's transaction
-        _edit(clock, game.id)
+        edit(clock, game.id)
         return True
 
     result = _fill(clock, [game], keep_going=edit_then_go_on)
     assert result.slots_created == 0
-    _assert_only_the_new_schedule(clock, game)
+    assert_only_the_new_schedule(game)
     assert len(engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 13))) == 5
-
-
-def _in_app(app, target, errors):
-    def run():
-        with app.app_context():
-            try:
-                target()
-            except Exception as exc:  # pragma: no cover - reported by the test
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    return threading.Thread(target=run)
-
-
-def _wait_until_waiting_on_a_lock_or_done(thread) -> None:
-    with db.engine.connect() as watcher:
-        for _ in range(600):
-            waiting = watcher.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ))
-            thread.join(timeout=0.05)
-            if waiting or not thread.is_alive():
-                return
-    raise AssertionError("the edit neither finished nor waited on a lock")
 
 
 def test_an_edit_saved_while_a_pass_writes_waits_for_it_then_reconciles_its_slots(app, clock, make_game, monkeypatch):
@@ -292,14 +246,14 @@ def test_an_edit_saved_while_a_pass_writes_waits_for_it_then_reconciles_its_slot
         return write_slots(session, plans)
 
     monkeypatch.setattr(generator, "write_slots", paused_write_slots)
-    pass_thread = _in_app(app, lambda: _fill(clock, [db.session.get(Game, game_id)]), errors)
+    pass_thread = in_app(app, lambda: _fill(clock, [db.session.get(Game, game_id)]), errors)
     pass_thread.start()
     assert locked.wait(timeout=30)
-    edit_thread = _in_app(app, lambda: _edit(clock, game_id), errors)
+    edit_thread = in_app(app, lambda: edit(clock, game_id), errors)
     edit_thread.start()
-    _wait_until_waiting_on_a_lock_or_done(edit_thread)
+    wait_until_waiting_on_a_lock_or_done(edit_thread)
     go.set()
     for thread in (pass_thread, edit_thread):
         thread.join(timeout=30)
     assert errors == []
-    _assert_only_the_new_schedule(clock, db.session.get(Game, game_id))
+    assert_only_the_new_schedule(db.session.get(Game, game_id))
