@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)
 	$(BIN)/python bench/staff_edits.py
 	$(BIN)/python bench/booking_load.py
+	$(BIN)/python bench/hook_overhead.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -64,6 +64,13 @@ class Config:
     SLOTS_DAYS_TO_MAINTAIN = env_int("SLOTS_DAYS_TO_MAINTAIN", 7, low=1, high=366)
     SLOTS_CHECK_INTERVAL = env_int("SLOTS_CHECK_INTERVAL", 3600, low=0, high=7 * 86400)
     SLOTS_MAINTENANCE_ENABLED = env_bool("SLOTS_MAINTENANCE_ENABLED", True)
+    # The daily run's lease: renewed between batches, so a dead worker blocks the day
+    # for at most this long; a failed run is retried after SLOTS_RETRY_AFTER; a worker
+    # that sees another holder looks again after SLOTS_RECHECK_SECONDS.
+    SLOTS_LOCK_TTL = env_int("SLOTS_LOCK_TTL", 60, low=1, high=3600)
+    SLOTS_RETRY_AFTER = env_int("SLOTS_RETRY_AFTER", 120, low=1, high=86400)
+    SLOTS_RECHECK_SECONDS = env_int("SLOTS_RECHECK_SECONDS", 5, low=1, high=3600)
+    SLOTS_CLOCK_FILE = os.environ.get("SLOTS_CLOCK_FILE") or None  # tests only: a shared fake clock
     BOOKING_DEFAULT_TIMEZONE = os.environ.get("BOOKING_DEFAULT_TIMEZONE", "UTC")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,7 +10,7 @@ from flask import Flask
 from config import Config
 
 from .extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
-from .slots.clock import Clock, SystemClock
+from .slots.clock import Clock, clock_from_config
 
 
 def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -22,10 +22,11 @@ def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock |
     elif config is not None:
         app.config.from_object(config)
     _configure_logging(app)
-    app.extensions["clock"] = clock or SystemClock()
+    app.extensions["clock"] = clock or clock_from_config(app.config)
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _register_maintenance(app)
     return app
 
 
@@ -62,6 +63,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by token, not by cookie
     register_http_errors(app)
+
+
+def _register_maintenance(app: Flask) -> None:
+    from .health import bp as health_bp
+    from .slots.maintenance import install_daily_hook
+
+    app.register_blueprint(health_bp)
+    install_daily_hook(app)
 
 
 def _register_commands(app: Flask) -> None:

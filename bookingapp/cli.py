@@ -11,6 +11,7 @@ from .extensions import db
 from .models import Game, RunTrigger
 from .slots import engine
 from .slots.runs import generate_slots, recent_runs
+from .slots.maintenance import describe_today, reset_markers, run_state
 from .slots.status import window_status
 
 
@@ -88,15 +89,25 @@ def status_command():
             f"missing days: {len(status.missing_days)}{': ' + missing + more if missing else ''}; "
             f"next slot: {next_slot}"
         )
+    click.echo(describe_today())
     runs = recent_runs(db.session, limit=5)
     click.echo("Last runs:" if runs else "Last runs: none yet")
     for run in runs:
         finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
         click.echo(
-            f"  #{run.id} {run.trigger.value} {run.status.value} started {run.started_at.isoformat(timespec='seconds')}"
+            f"  #{run.id} {run.trigger.value} {run_state(run)} started {run.started_at.isoformat(timespec='seconds')}"
             f" finished {finished}: {run.games_checked} games, {run.slots_created} slots"
             + (f"; error: {run.error.strip().splitlines()[-1]}" if run.error else "")
         )
+
+
+@slots_cli.command("reset-markers")
+@with_appcontext
+def reset_markers_command():
+    """Forget that today's daily run is done and when each game was last checked."""
+    days, games = reset_markers()
+    click.echo(f"Cleared {days} daily record(s) and the checks of {games} game(s).")
+    click.echo("The next look of each worker (within the hour) runs the day again; `slots generate` runs now.")
 
 
 @click.group("demo", help="Demo data for the quick start.")

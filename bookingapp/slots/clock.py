@@ -1,10 +1,12 @@
 """Injectable time: the app asks its clock, so tests move "now" without sleeping."""
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Mapping, Protocol
 
 UTC = timezone.utc
 
@@ -58,3 +60,47 @@ class ManualClock:
     def set(self, now: datetime) -> datetime:
         """Jump to ``now`` (not earlier than the current reading)."""
         return self.advance(now - self.now())
+
+
+class FileClock:
+    """A clock several processes share in tests: "now" is the instant written in a file.
+
+    The test rewrites the file (ISO 8601, aware) to move every gunicorn worker's "today"
+    at once; time stands still in between. Only used when SLOTS_CLOCK_FILE names the
+    file; production uses SystemClock. Its monotonic reading runs with real time and
+    jumps forward with the file, so memos that wait "until midnight" notice the jump.
+    """
+
+    def __init__(self, path: str):
+        self._path = path
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._now = self._read()
+        self._origin = self._now
+
+    def _read(self) -> datetime:
+        with open(self._path, encoding="utf-8") as handle:
+            value = datetime.fromisoformat(handle.read().strip())
+        if value.tzinfo is None:
+            raise ValueError(f"{self._path} must hold an aware ISO 8601 instant")
+        return value
+
+    def now(self) -> datetime:
+        with self._lock:
+            stamp = os.stat(self._path).st_mtime_ns
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._now = max(self._now, self._read())
+            return self._now
+
+    def monotonic(self) -> float:
+        return time.monotonic() + (self.now() - self._origin).total_seconds()
+
+
+def clock_from_config(config: Mapping[str, object]) -> Clock:
+    """The app's clock: the real one, unless the settings name a test clock file."""
+    path = config.get("SLOTS_CLOCK_FILE")
+    if not path:
+        return SystemClock()
+    logging.getLogger("bookingapp").warning("SLOTS_CLOCK_FILE is set: \"now\" is read from %s (tests only)", path)
+    return FileClock(str(path))

@@ -6,12 +6,12 @@ import traceback
 import uuid
 from typing import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import MaintenanceRun, RunStatus, RunTrigger
 from .clock import Clock
-from .generator import GenerationResult, active_games, ensure_games
+from .generator import BATCH_GAMES, GenerationResult, active_games, ensure_games
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -27,6 +27,7 @@ def generate_slots(
     repair: bool = False,
     keep_going: Callable[[], bool] = lambda: True,
     day_key: str | None = None,
+    batch_games: int = BATCH_GAMES,
 ) -> tuple[MaintenanceRun, GenerationResult]:
     """Fill the windows of active games and record it as a maintenance run.
 
@@ -45,6 +46,7 @@ def generate_slots(
             days=days,
             repair=repair,
             keep_going=keep_going,
+            batch_games=batch_games,
         )
     except Exception as exc:
         session.rollback()
@@ -74,3 +76,28 @@ def _finish(session: Session, run: MaintenanceRun, clock: Clock, status: RunStat
 def recent_runs(session: Session, limit: int = 20) -> list[MaintenanceRun]:
     """The newest runs first."""
     return list(session.scalars(select(MaintenanceRun).order_by(MaintenanceRun.id.desc()).limit(limit)))
+
+
+def abandon_runs(session: Session, run_ids: Sequence[int], *, clock: Clock, reason: str) -> int:
+    """Mark runs still shown as running as failed, because whoever ran them is gone."""
+    if not run_ids:
+        return 0
+    table = MaintenanceRun.__table__
+    count = session.execute(
+        update(table)
+        .where(table.c.id.in_(run_ids), table.c.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, finished_at=clock.now(), error=f"abandoned: {reason}")
+    ).rowcount
+    session.commit()
+    if count:
+        log.warning("Marked %d maintenance run(s) as abandoned: %s", count, reason)
+    return count
+
+
+def running_runs(session: Session, trigger: RunTrigger) -> list[MaintenanceRun]:
+    """Runs of ``trigger`` whose row still says running."""
+    return list(
+        session.scalars(
+            select(MaintenanceRun).where(MaintenanceRun.trigger == trigger, MaintenanceRun.status == RunStatus.RUNNING)
+        )
+    )

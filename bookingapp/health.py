@@ -1,0 +1,70 @@
+"""`GET /healthz`: is the database there, is Redis, and what did maintenance do last."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy import select, text
+
+from .extensions import db, redis_client
+from .models import MaintenanceRun, RunTrigger
+from .slots.claims import REDIS_ERRORS
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 ok, 200 degraded (Redis unreachable) or 503 (database unreachable)."""
+    database = _database_state()
+    redis_state = _redis_state()
+    body = {
+        "status": "ok" if database == "ok" and redis_state in ("ok", "not configured") else "degraded",
+        "database": database,
+        "redis": redis_state,
+        "maintenance": _maintenance() if database == "ok" else None,
+    }
+    return body, 200 if database == "ok" else 503
+
+
+def _database_state() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception:
+        db.session.rollback()
+        return "unreachable"
+
+
+def _redis_state() -> str:
+    client = redis_client()
+    if client is None:
+        return "not configured"
+    try:
+        client.ping()
+        return "ok"
+    except REDIS_ERRORS:
+        return "unreachable"
+
+
+def _maintenance() -> dict:
+    newest = select(MaintenanceRun).order_by(MaintenanceRun.id.desc()).limit(1)
+    return {
+        "enabled": current_app.config["SLOTS_MAINTENANCE_ENABLED"],
+        "last_run": _run(db.session.scalar(newest)),
+        "last_daily_run": _run(db.session.scalar(newest.where(MaintenanceRun.trigger == RunTrigger.DAILY))),
+    }
+
+
+def _run(run: MaintenanceRun | None) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "trigger": run.trigger.value,
+        "status": run.status.value,
+        "day_key": run.day_key,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "games_checked": run.games_checked,
+        "slots_created": run.slots_created,
+        "error": run.error.strip().splitlines()[-1] if run.error else None,
+    }
