@@ -81,7 +81,8 @@ class GamePlan:
 
     ``fresh`` means none of these days was written before (they lie past the
     watermark), so no slot of them should exist yet. ``version`` is the row's
-    ``updated_at`` as read, so a pass can tell whether an edit committed since.
+    ``updated_at`` as read, so ``ensure_games`` can tell whether an edit committed
+    since; callers of ``write_slots`` that lock the row themselves leave it None.
     """
 
     game_id: uuid.UUID
