@@ -5,7 +5,8 @@ days still need writing (from each game's ``generated_through`` watermark, or th
 whole window in repair mode) and writes them in bulk with ``INSERT … ON CONFLICT DO
 NOTHING``, rows sorted by ``(game_id, starts_at)`` so racing writers never deadlock.
 The unique ``(game_id, starts_at)`` constraint, not any lock, is what keeps slots
-from being duplicated.
+from being duplicated. A lock on each batch's game rows is what keeps a pass from
+writing a schedule that a staff edit replaced after the pass read it.
 
 On PostgreSQL, days past the watermark (nothing of them written yet: the daily
 top-up, a new game) are streamed with COPY straight into the table while the engine
@@ -79,7 +80,9 @@ class GamePlan:
     """What one game still needs written, read off its row before any commit expires it.
 
     ``fresh`` means none of these days was written before (they lie past the
-    watermark), so no slot of them should exist yet.
+    watermark), so no slot of them should exist yet. ``version`` is the row's
+    ``updated_at`` as read, so ``ensure_games`` can tell whether an edit committed
+    since; callers of ``write_slots`` that lock the row themselves leave it None.
     """
 
     game_id: uuid.UUID
@@ -88,6 +91,7 @@ class GamePlan:
     schedule: engine.Schedule
     days: DayRange
     fresh: bool = False
+    version: datetime | None = None
 
     def rows(self) -> list[SlotRow]:
         """The rows the engine wants for this game over ``days``."""
@@ -106,7 +110,7 @@ def plan_game(
     if todo is None:
         return None
     fresh = game.generated_through is None or todo.first > game.generated_through
-    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh)
+    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh, game.updated_at)
 
 
 def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUID]:
@@ -308,7 +312,7 @@ def ensure_games(
 
 def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
     result.games_checked += len(plans)
-    todo = [plan for plan in plans if plan is not None]
+    todo = _still_current(session, [plan for plan in plans if plan is not None])
     for plan in todo:
         log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
     created = write_slots(session, todo)
@@ -319,6 +323,35 @@ def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: Ge
         result.created_by_game[plan.game_id] = count
         result.slots_created += count
         log.info("Created %d slots for %s", count, plan.name)
+
+
+def _still_current(session: Session, plans: Sequence[GamePlan]) -> list[GamePlan]:
+    """The plans whose game is unchanged since it was planned, its row locked until the caller commits.
+
+    A staff edit (``games.reconcile``) locks the game row, rewrites its future slots to
+    the new schedule, advances the watermark and commits; a plan read before that commit
+    describes the old schedule and would put back what the edit removed. Such a game
+    (or a deleted one) is dropped, not re-planned: the edit has written its window
+    already, and the next pass reads the fresh row. Plans are in game-id order, so
+    passes lock rows in one order and never deadlock.
+    """
+    if not plans:
+        return []
+    table = Game.__table__
+    ids = [plan.game_id for plan in plans]
+    query = select(table.c.id, table.c.updated_at).where(table.c.id.in_(ids)).order_by(table.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        # FOR NO KEY UPDATE, the lock the watermark UPDATE takes at the end anyway. With
+        # FOR SHARE, two passes over one game would both hold it and deadlock upgrading it.
+        query = query.with_for_update(key_share=True)
+    else:
+        # SQLite has no row locks: take its database write lock before reading the versions.
+        session.execute(update(table).where(table.c.id.in_(ids)).values(updated_at=table.c.updated_at))
+    versions = dict(session.execute(query).all())
+    stale = [plan.name for plan in plans if versions.get(plan.game_id) != plan.version]
+    if stale:
+        log.info("Skipping games edited or removed since this pass read them: %s", ", ".join(stale))
+    return [plan for plan in plans if versions.get(plan.game_id) == plan.version]
 
 
 def ensure_window(
