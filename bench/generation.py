@@ -36,7 +36,7 @@ from bookingapp import create_app
 from bookingapp.extensions import db
 from bookingapp.games.service import create_game
 from bookingapp.models import Slot
-from bookingapp.slots import engine, generator
+from bookingapp.slots import bulk, engine, generator
 from bookingapp.slots.clock import ManualClock
 
 UTC = timezone.utc
@@ -132,15 +132,15 @@ def slot_count() -> int:
 
 # --- the measurements ----------------------------------------------------------------
 
-def engine_rows(games, now: datetime, days: int) -> list[generator.SlotRow]:
+def engine_rows(games, now: datetime, days: int) -> list[bulk.SlotRow]:
     """Every row of every game's window, computed as the generator does."""
-    rows: list[generator.SlotRow] = []
+    rows: list[bulk.SlotRow] = []
     for game in games:
         rows.extend(generator.plan_game(game, now=now, default_days=days, repair=True).rows())
     return rows
 
 
-def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[generator.SlotRow]]:
+def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[bulk.SlotRow]]:
     """Compute every window without touching the database; return the rows too."""
     games = generator.active_games(db.session)
     with stopwatch(database=False) as watch:
@@ -157,7 +157,7 @@ def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> 
     return Row(name, result.games_checked, result.slots_created, watch, target)
 
 
-def measure_writer(name: str, write, rows: list[generator.SlotRow]) -> Row:
+def measure_writer(name: str, write, rows: list[bulk.SlotRow]) -> Row:
     """Write precomputed ``rows`` from empty with ``write``, a batch of games per transaction."""
     reset_slots()
     batches = _batches(sorted(rows, key=lambda r: (r[0], r[1])), generator.BATCH_GAMES)
@@ -169,8 +169,8 @@ def measure_writer(name: str, write, rows: list[generator.SlotRow]) -> Row:
     return Row(name, len({r[0] for r in rows}), created, watch)
 
 
-def _batches(rows: list[generator.SlotRow], games_per_batch: int) -> list[list[generator.SlotRow]]:
-    batches: list[list[generator.SlotRow]] = []
+def _batches(rows: list[bulk.SlotRow], games_per_batch: int) -> list[list[bulk.SlotRow]]:
+    batches: list[list[bulk.SlotRow]] = []
     seen: list[uuid.UUID] = []
     for row in rows:
         if not seen or seen[-1] != row[0]:
@@ -253,16 +253,16 @@ def writers():
 
     def copy_fresh(rows):
         with cursor() as cur:
-            return generator._copy_fresh(cur, rows)
+            return bulk.copy_fresh(cur, rows)
 
     def merge(rows):
         with cursor() as cur:
-            return generator._merge(cur, rows)
+            return bulk.merge_rows(cur, rows)
 
     return (
         ("copy", "writer: COPY into slots", copy_fresh),
         ("merge", "writer: COPY, INSERT ON CONFLICT", merge),
-        ("core", "writer: Core executemany", lambda rows: generator._write_generic(db.session, rows)),
+        ("core", "writer: Core executemany", lambda rows: bulk.insert_rows(db.session, rows)),
     )
 
 

@@ -152,7 +152,14 @@ def _window(game: Game, now: datetime, default_days: int) -> list[date]:
 
 
 def _write_day(session, game: Game, day: date) -> int:
-    """Write one local day's slots and move the watermark past it, in one transaction."""
+    """Write one local day's slots and move the watermark past it, in one transaction.
+
+    The game row is read afresh under the lock a schedule edit takes, so an edit saved
+    meanwhile is waited for or seen, never overwritten with the old schedule's slots.
+    """
+    session.refresh(game, with_for_update={"key_share": True})
+    if not game.is_active:
+        raise LookupError("the game was deactivated while its slots were being written")
     fresh = game.generated_through is None or day > game.generated_through
     plan = GamePlan(game.id, game.name, game.capacity, game.schedule(), DayRange(day, day), fresh)
     created = write_slots(session, [plan]).get(game.id, 0)

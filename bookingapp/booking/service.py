@@ -103,17 +103,36 @@ def bookable_window(session: Session, game: Game, now: datetime, default_days: i
 
 
 def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: int = 1, limit: int = 3) -> list[SlotOffer]:
-    """The next few slots of ``game`` that could still take ``party_size`` players."""
+    """The next ``limit`` slots of ``game`` that could still take ``party_size`` players.
+
+    Off-schedule slots are passed over and the walk goes on past them, so fewer come
+    back only when fewer such slots exist.
+    """
+    offers: list[SlotOffer] = []
+    after, page = None, limit
+    while len(offers) < limit:
+        rows = session.execute(_free_slots_query(game, now, party_size, after, page)).all()
+        offers.extend(_offers(game, rows))
+        if len(rows) < page:
+            break
+        # Off-schedule slots took some of the page: read on after it, in larger pages.
+        after, page = rows[-1].starts_at, page * 2
+    return offers[:limit]
+
+
+def _free_slots_query(game: Game, now: datetime, party_size: int, after: datetime | None, page: int) -> Select:
     query = (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
         .where(Slot.game_id == game.id, Slot.starts_at >= earliest_start(game, now))
         .where(Slot.booked + party_size <= Slot.capacity)
         .order_by(Slot.starts_at)
-        .limit(limit)
+        .limit(page)
     )
+    if after is not None:
+        query = query.where(Slot.starts_at > after)
     if game.booking_mode is BookingMode.PRIVATE:
         query = query.where(Slot.booked == 0)
-    return _offers(game, session.execute(query))
+    return query
 
 
 def _offers(game: Game, rows) -> list[SlotOffer]:

@@ -16,7 +16,7 @@ from ..errors import SlugTaken
 from ..models import Booking, Game, Slot
 from ..slots import engine
 from ..slots import hours
-from ..slots.generator import write_rows
+from ..slots.bulk import write_rows
 from ..slots.maintenance import forget_game_check
 from .plan import ReconcilePlan, StoredSlot, plan_reconcile, scheduled_times
 from .service import validate_game

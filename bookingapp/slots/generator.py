@@ -5,7 +5,8 @@ days still need writing (from each game's ``generated_through`` watermark, or th
 whole window in repair mode) and writes them in bulk with ``INSERT … ON CONFLICT DO
 NOTHING``, rows sorted by ``(game_id, starts_at)`` so racing writers never deadlock.
 The unique ``(game_id, starts_at)`` constraint, not any lock, is what keeps slots
-from being duplicated.
+from being duplicated. A lock on each batch's game rows is what keeps a pass from
+writing a schedule that a staff edit replaced after the pass read it.
 
 On PostgreSQL, days past the watermark (nothing of them written yet: the daily
 top-up, a new game) are streamed with COPY straight into the table while the engine
@@ -14,8 +15,6 @@ constraint refuses the COPY, it is undone, and the rows are merged in instead.
 """
 from __future__ import annotations
 
-import bisect
-import itertools
 import logging
 import uuid
 from collections import Counter
@@ -23,24 +22,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable, Iterator, Sequence
 
-import psycopg
-from sqlalchemy import Float, bindparam, cast, extract, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Game, Slot
-from . import engine
-from . import hours
+from ..models import Game
+from . import bulk, engine
+from .bulk import SlotRow
+from .spans import SpanIndex, booked_spans
 
 log = logging.getLogger("bookingapp.slots")
 
 # Games written per transaction: small enough that a killed worker loses little,
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
-_LONGEST_SLOT = timedelta(minutes=hours.MAX_SLOT_MINUTES)
-
-SlotRow = tuple[uuid.UUID, datetime, datetime, int]
-
 
 @dataclass(frozen=True)
 class DayRange:
@@ -79,7 +73,9 @@ class GamePlan:
     """What one game still needs written, read off its row before any commit expires it.
 
     ``fresh`` means none of these days was written before (they lie past the
-    watermark), so no slot of them should exist yet.
+    watermark), so no slot of them should exist yet. ``version`` is the row's
+    ``updated_at`` as read, so ``ensure_games`` can tell whether an edit committed
+    since; callers of ``write_slots`` that lock the row themselves leave it None.
     """
 
     game_id: uuid.UUID
@@ -88,6 +84,7 @@ class GamePlan:
     schedule: engine.Schedule
     days: DayRange
     fresh: bool = False
+    version: datetime | None = None
 
     def rows(self) -> list[SlotRow]:
         """The rows the engine wants for this game over ``days``."""
@@ -106,7 +103,7 @@ def plan_game(
     if todo is None:
         return None
     fresh = game.generated_through is None or todo.first > game.generated_through
-    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh)
+    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh, game.updated_at)
 
 
 def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUID]:
@@ -120,28 +117,14 @@ def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUI
         return Counter()
     booked = _booked_index(session, ordered)
     if session.get_bind().dialect.name != "postgresql":
-        return _write_generic(session, _rows(ordered, booked))
+        return bulk.insert_rows(session, _rows(ordered, booked))
     with session.connection().connection.driver_connection.cursor() as cursor:
         # Only when the whole batch is fresh, so every writer inserts in one key order.
         if all(plan.fresh for plan in ordered):
-            created = _copy_fresh(cursor, _rows(ordered, booked))
+            created = bulk.copy_fresh(cursor, _rows(ordered, booked))
             if created is not None:
                 return created
-        return _merge(cursor, _rows(ordered, booked))
-
-
-def write_rows(session: Session, rows: Sequence[SlotRow]) -> Counter[uuid.UUID]:
-    """Insert explicit rows (e.g. what a schedule edit adds) that are not there yet.
-
-    Merged like a repair, in ``(game_id, starts_at)`` order; the caller commits.
-    """
-    ordered = sorted(rows, key=lambda r: (r[0], r[1]))
-    if not ordered:
-        return Counter()
-    if session.get_bind().dialect.name != "postgresql":
-        return _write_generic(session, ordered)
-    with session.connection().connection.driver_connection.cursor() as cursor:
-        return _merge(cursor, ordered)
+        return bulk.merge_rows(cursor, _rows(ordered, booked))
 
 
 def _rows(plans: Iterable[GamePlan], booked: dict[uuid.UUID, SpanIndex]) -> Iterator[SlotRow]:
@@ -163,103 +146,8 @@ def _booked_index(session: Session, plans: Sequence[GamePlan]) -> dict[uuid.UUID
     # Local dates sit within a day of UTC, and a past-midnight range runs into the next date.
     first = datetime.combine(min(p.days.first for p in plans) - timedelta(days=1), time(0), timezone.utc)
     last = datetime.combine(max(p.days.last for p in plans) + timedelta(days=3), time(0), timezone.utc)
-    spans = booked_spans(session, [p.game_id for p in plans], first, last)
-    return {game_id: SpanIndex(game_spans) for game_id, game_spans in spans.items()}
-
-
-def booked_spans(
-    session: Session, game_ids: Iterable[uuid.UUID], first: datetime, last: datetime
-) -> dict[uuid.UUID, list[tuple[float, float]]]:
-    """Booked slots that may overlap ``first..last``, per game, as sorted POSIX-second spans."""
-    # Read as epoch seconds: converting each row to an aware datetime cost more than the rest.
-    starts, ends = (cast(extract("epoch", column), Float) for column in (Slot.starts_at, Slot.ends_at))
-    spans: dict[uuid.UUID, list[tuple[float, float]]] = {}
-    for game_id, start, end in session.execute(
-        select(Slot.game_id, starts, ends)
-        .where(Slot.game_id.in_(set(game_ids)), Slot.booked > 0)
-        .where(Slot.starts_at >= first - _LONGEST_SLOT, Slot.starts_at < last)
-        .order_by(Slot.starts_at)
-    ):
-        spans.setdefault(game_id, []).append((start, end))
-    return spans
-
-
-class SpanIndex:
-    """Spans sorted by start, asked "does this interval meet one of them?" in one bisect."""
-
-    def __init__(self, spans: Sequence[tuple[float, float]]):
-        # Plain floats (POSIX seconds): bisect over them runs in C, over datetimes it would not.
-        self._starts = [start for start, _ in spans]
-        # The latest end among the spans up to each index: a span starting before an
-        # interval ends meets it exactly when one of them ends after the interval starts.
-        self._reach = list(itertools.accumulate((end for _, end in spans), max))
-
-    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
-        before = bisect.bisect_left(self._starts, ends_at.timestamp())
-        return before > 0 and self._reach[before - 1] > starts_at.timestamp()
-
-
-def _copy_fresh(cursor: psycopg.Cursor, rows: Iterable[SlotRow]) -> Counter[uuid.UUID] | None:
-    """COPY rows straight into slots; None (and nothing written) if one was there already."""
-    created: Counter[uuid.UUID] = Counter()
-    cursor.execute("SAVEPOINT slot_copy")
-    try:
-        with cursor.copy(
-            "COPY slots (game_id, starts_at, ends_at, capacity, booked) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            # Binary COPY skips formatting every timestamp as text: several times faster.
-            copy.set_types(["uuid", "timestamptz", "timestamptz", "int4", "int4"])
-            for game_id, starts_at, ends_at, capacity in rows:
-                copy.write_row((game_id, starts_at, ends_at, capacity, 0))
-                created[game_id] += 1
-    except psycopg.errors.UniqueViolation:
-        # A racing writer (or a repair) got there first: undo this attempt and merge.
-        cursor.execute("ROLLBACK TO SAVEPOINT slot_copy")
-        return None
-    cursor.execute("RELEASE SAVEPOINT slot_copy")
-    return created
-
-
-def _merge(cursor: psycopg.Cursor, rows: Iterable[SlotRow]) -> Counter[uuid.UUID]:
-    """COPY rows into a staging table, then insert those missing from slots in one statement."""
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS slot_stage "
-        "(game_id uuid, starts_at timestamptz, ends_at timestamptz, capacity int) "
-        "ON COMMIT DELETE ROWS"
-    )
-    cursor.execute("TRUNCATE slot_stage")
-    with cursor.copy(
-        "COPY slot_stage (game_id, starts_at, ends_at, capacity) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
-        copy.set_types(["uuid", "timestamptz", "timestamptz", "int4"])
-        for row in rows:
-            copy.write_row(row)
-    cursor.execute(
-        "WITH created AS ("
-        " INSERT INTO slots (game_id, starts_at, ends_at, capacity, booked)"
-        " SELECT game_id, starts_at, ends_at, capacity, 0 FROM slot_stage"
-        " ORDER BY game_id, starts_at"
-        " ON CONFLICT (game_id, starts_at) DO NOTHING RETURNING game_id)"
-        " SELECT game_id, count(*) FROM created GROUP BY game_id"
-    )
-    return Counter(dict(cursor.fetchall()))
-
-
-def _write_generic(session: Session, rows: Iterable[SlotRow]) -> Counter[uuid.UUID]:
-    """One executemany ``INSERT … ON CONFLICT DO NOTHING`` (SQLite; any SQLAlchemy dialect)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Slot)
-        .on_conflict_do_nothing(index_elements=["game_id", "starts_at"])
-        .returning(Slot.game_id)
-    )
-    params = [
-        {"game_id": g, "starts_at": s, "ends_at": e, "capacity": c, "booked": 0} for g, s, e, c in rows
-    ]
-    if not params:  # an empty executemany would run once, inserting a row of defaults
-        return Counter()
-    return Counter(session.scalars(statement, params).all())
+    by_game = booked_spans(session, [p.game_id for p in plans], first, last)
+    return {game_id: SpanIndex(game_spans) for game_id, game_spans in by_game.items()}
 
 
 def _advance_watermarks(session: Session, through: dict[uuid.UUID, date]) -> None:
@@ -308,7 +196,7 @@ def ensure_games(
 
 def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
     result.games_checked += len(plans)
-    todo = [plan for plan in plans if plan is not None]
+    todo = _still_current(session, [plan for plan in plans if plan is not None])
     for plan in todo:
         log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
     created = write_slots(session, todo)
@@ -319,6 +207,35 @@ def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: Ge
         result.created_by_game[plan.game_id] = count
         result.slots_created += count
         log.info("Created %d slots for %s", count, plan.name)
+
+
+def _still_current(session: Session, plans: Sequence[GamePlan]) -> list[GamePlan]:
+    """The plans whose game is unchanged since it was planned, its row locked until the caller commits.
+
+    A staff edit (``games.reconcile``) locks the game row, rewrites its future slots to
+    the new schedule, advances the watermark and commits; a plan read before that commit
+    describes the old schedule and would put back what the edit removed. Such a game
+    (or a deleted one) is dropped, not re-planned: the edit has written its window
+    already, and the next pass reads the fresh row. Plans are in game-id order, so
+    passes lock rows in one order and never deadlock.
+    """
+    if not plans:
+        return []
+    table = Game.__table__
+    ids = [plan.game_id for plan in plans]
+    query = select(table.c.id, table.c.updated_at).where(table.c.id.in_(ids)).order_by(table.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        # FOR NO KEY UPDATE, the lock the watermark UPDATE takes at the end anyway. With
+        # FOR SHARE, two passes over one game would both hold it and deadlock upgrading it.
+        query = query.with_for_update(key_share=True)
+    else:
+        # SQLite has no row locks: take its database write lock before reading the versions.
+        session.execute(update(table).where(table.c.id.in_(ids)).values(updated_at=table.c.updated_at))
+    versions = dict(session.execute(query).all())
+    stale = [plan.name for plan in plans if versions.get(plan.game_id) != plan.version]
+    if stale:
+        log.info("Skipping games edited or removed since this pass read them: %s", ", ".join(stale))
+    return [plan for plan in plans if versions.get(plan.game_id) == plan.version]
 
 
 def ensure_window(

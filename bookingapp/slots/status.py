@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Game, Slot
 from . import engine
-from .generator import SpanIndex, booked_spans
+from .spans import SpanIndex, booked_spans
 
 
 @dataclass(frozen=True)

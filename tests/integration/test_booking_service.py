@@ -241,3 +241,57 @@ def test_listing_a_local_day_across_dst_takes_exactly_that_days_slots(any_app, c
     assert {o.starts_at.date() for o in offers} == {day}
     assert offers[0].starts_at.hour == first_local_hour
     assert len(offers) == count
+
+
+def _kept_off_schedule(game, clock, *hours):
+    """Book one seat at each of ``hours`` today, then move opening to 12:00-20:00: those slots stay, off-schedule."""
+    from bookingapp.games.reconcile import update_game
+
+    for hour in hours:
+        _book(slot_at(game, TEN.replace(hour=hour)), clock)
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    plan = update_game(db.session, game, {"weekly_hours": {d: [["12:00", "20:00"]] for d in week}},
+                       now=clock.now(), default_days=7)
+    assert len(plan.kept) == len(hours)
+
+
+def test_a_booked_off_schedule_slot_with_seats_left_is_not_a_games_next_free_slot(any_app, clock, make_game):
+    game, untouched = make_game(), make_game()
+    fill(game, clock)
+    fill(untouched, clock)
+    _kept_off_schedule(game, clock, 10, 11)
+    starts = next_free_starts(db.session, [game, untouched], clock.now())
+    assert starts == {game.id: TEN.replace(hour=12), untouched.id: TEN}
+
+
+def test_a_booked_off_schedule_slot_is_not_offered_as_an_alternative(any_app, clock, make_game):
+    game = make_game()
+    fill(game, clock)
+    _kept_off_schedule(game, clock, 10)
+    offers = service.next_free_slots(db.session, game, clock.now(), limit=3)
+    assert [o.starts_at.hour for o in offers] == [12, 13, 14]
+
+
+def test_alternatives_walk_past_more_off_schedule_slots_than_they_list(any_app, clock, make_game):
+    game = make_game()
+    fill(game, clock)
+    _kept_off_schedule(game, clock, 10, 11, 20, 21)
+    assert [o.starts_at.hour for o in service.next_free_slots(db.session, game, clock.now(), limit=1)] == [12]
+    later = service.next_free_slots(db.session, game, clock.now(), limit=12)
+    assert len(later) == 12
+    assert [o.starts_at.hour for o in later] == [12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15]
+    assert [o.starts_at.day for o in later] == [13] * 8 + [14] * 4
+
+
+def test_a_slot_emptied_by_a_cancellation_and_left_off_schedule_is_not_a_next_free_slot(any_app, clock, make_game):
+    from bookingapp.games.reconcile import update_game
+
+    game = make_game()
+    fill(game, clock)
+    made = _book(slot_at(game, TEN), clock)
+    service.cancel_booking(db.session, made.booking.reference, made.cancel_token, clock.now())
+    hours = {d: [["12:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    plan = update_game(db.session, game, {"weekly_hours": hours}, now=clock.now(), default_days=7)
+    assert len(plan.hidden) == 1  # kept for its cancelled booking's record, never offered
+    assert next_free_starts(db.session, [game], clock.now()) == {game.id: TEN.replace(hour=12)}
+    assert [o.starts_at.hour for o in service.next_free_slots(db.session, game, clock.now(), limit=2)] == [12, 13]

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from bookingapp import create_app
+from bookingapp.admin import jobs
 from bookingapp.admin.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
-from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger, Slot
+from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots.maintenance import background_pool
 
 
@@ -116,3 +118,25 @@ def test_without_redis_progress_lives_in_this_process(any_app, clock):
     job = job_status(job_id)
     assert job["status"] == "done" and job["days_total"] == 7 and job["slots_created"] == 3
     assert db.session.scalar(select(func.count()).select_from(Slot)) == 3
+
+
+def test_an_edit_saved_while_a_job_writes_a_day_is_waited_for_and_the_rest_follow_it(app, clock, make_game, monkeypatch):
+    from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
+
+    game = make_game()
+    errors, write_slots = [], jobs.write_slots
+    edit_thread = in_app(app, lambda: edit(clock, game.id), errors)
+
+    def edit_during_the_first_day(session, plans):
+        if edit_thread.ident is None:  # not started yet: this is the first day
+            edit_thread.start()
+            wait_until_waiting_on_a_lock_or_done(edit_thread)
+        return write_slots(session, plans)
+
+    monkeypatch.setattr(jobs, "write_slots", edit_during_the_first_day)
+    job_id = uuid.uuid4().hex
+    jobs.run_generation(app, job_id, game.id)
+    edit_thread.join(timeout=30)
+    assert errors == []
+    assert job_status(job_id)["status"] == "done"
+    assert_only_the_new_schedule(db.session.get(Game, game.id))

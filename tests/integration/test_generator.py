@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, event, func, select
 
+from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots import generator
+from bookingapp.slots import engine, generator
 from bookingapp.slots.generator import ensure_games, ensure_window
 from bookingapp.slots.runs import generate_slots
 
@@ -170,7 +171,10 @@ def test_a_batch_planned_before_a_commit_never_reloads_its_games(app, clock, mak
     statements = []
     event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     _fill(clock, games, batch_games=1)
-    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "games" in s]
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "games" in s]
+    # Only each batch's lock on its rows, which reads their versions and nothing else.
+    assert len(reads) == 5
+    assert all(s.startswith("SELECT games.id, games.updated_at \nFROM games") for s in reads)
 
 
 def test_ensure_window_fills_one_game(any_app, clock, make_game):
@@ -215,3 +219,41 @@ def test_a_pass_over_days_without_opening_hours_writes_nothing_and_fails_nothing
     clock.advance(days=1)
     assert _fill(clock).slots_created == 0
     assert _count(game) == 2
+
+
+
+def test_a_pass_that_read_a_game_before_an_edit_committed_leaves_the_edited_schedule_alone(app, clock, make_game):
+    game = make_game()
+
+    def edit_then_go_on() -> bool:  # asked between planning and the batch's transaction
+        edit(clock, game.id)
+        return True
+
+    result = _fill(clock, [game], keep_going=edit_then_go_on)
+    assert result.slots_created == 0
+    assert_only_the_new_schedule(game)
+    assert len(engine.slots_between(game.schedule(), date(2027, 1, 13), date(2027, 1, 13))) == 5
+
+
+def test_an_edit_saved_while_a_pass_writes_waits_for_it_then_reconciles_its_slots(app, clock, make_game, monkeypatch):
+    game_id = make_game().id
+    locked, go, errors = threading.Event(), threading.Event(), []
+    write_slots = generator.write_slots
+
+    def paused_write_slots(session, plans):
+        locked.set()
+        go.wait(timeout=30)
+        return write_slots(session, plans)
+
+    monkeypatch.setattr(generator, "write_slots", paused_write_slots)
+    pass_thread = in_app(app, lambda: _fill(clock, [db.session.get(Game, game_id)]), errors)
+    pass_thread.start()
+    assert locked.wait(timeout=30)
+    edit_thread = in_app(app, lambda: edit(clock, game_id), errors)
+    edit_thread.start()
+    wait_until_waiting_on_a_lock_or_done(edit_thread)
+    go.set()
+    for thread in (pass_thread, edit_thread):
+        thread.join(timeout=30)
+    assert errors == []
+    assert_only_the_new_schedule(db.session.get(Game, game_id))
