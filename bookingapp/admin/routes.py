@@ -12,7 +12,7 @@ from ..games.overview import games_overview, get_game
 from ..games.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from ..games.service import create_game
 from ..slots.hours import zone_names
-from ..slots.runs import recent_runs
+from ..slots.runs import error_line, recent_runs
 from . import bp, wants_json
 from .forms import BOOKING_MODES, ActionForm, GameForm
 from .jobs import job_status, start_generation
@@ -136,6 +136,9 @@ def runs():
 @bp.context_processor
 def _zone_names():
     return {"zones": zone_names(), "booking_modes": BOOKING_MODES}
+
+
+bp.add_app_template_filter(error_line, "error_line")
 
 
 @bp.app_template_filter("staff_local_time")
