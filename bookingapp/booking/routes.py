@@ -1,7 +1,6 @@
 """Customer pages: choose a game, book a slot, see or cancel the booking."""
 from __future__ import annotations
 
-
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
