@@ -35,7 +35,6 @@ _ONE_DAY = timedelta(days=1)
 _TWO_DAYS = timedelta(days=2)
 
 
-
 class SlotTimes(NamedTuple):
     starts_at: datetime
     ends_at: datetime

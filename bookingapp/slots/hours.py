@@ -54,6 +54,7 @@ class OpeningRange:
 
 WeeklyHours = tuple[tuple[OpeningRange, ...], ...]
 
+
 def parse_time(text: str, *, allow_24: bool = False) -> time:
     """Parse "HH:MM" (and "24:00" when allowed, returned as midnight)."""
     if not isinstance(text, str):
