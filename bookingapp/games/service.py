@@ -117,8 +117,9 @@ def _check_name_and_slug(data, clean, problems) -> None:
 
 
 def _has_control(text: str, allowed: str = "") -> bool:
-    # PostgreSQL refuses NUL in text, and no other control character belongs on a page.
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+    # PostgreSQL refuses NUL in text, no other control character belongs on a page, and a
+    # lone surrogate (which JSON can carry) cannot even be encoded to be stored.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
 def _check_numbers(data, clean, problems) -> None:

@@ -45,6 +45,7 @@ BAD_VALUES = [
     ("name", 42),
     ("name", "Nul\x00Room"),  # PostgreSQL refuses NUL in text: a 422, never a 500
     ("description", "a bell\x07"),
+    ("name", "Half \ud800 a character"),  # a lone surrogate cannot be stored as UTF-8
     ("slug", "UPPER CASE"),
     ("slug", "trailing-newline\n"),
     ("description", ["not", "text"]),
