@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +19,6 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,80}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
 TOKEN_PREFIX = "bk_"
-# Checked against when a username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class UsernameTaken(Conflict):
@@ -46,14 +45,17 @@ def create_staff_user(session: Session, username: str, password: str) -> StaffUs
 
 
 def staff_user_exists(session: Session, username: str) -> bool:
+    """Whether a staff login with this username exists."""
     return session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None
 
 
 def authenticate(session: Session, username: str, password: str, *, now: datetime) -> StaffUser | None:
     """The active staff user with these credentials, or None; records the login time."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # A name that could never have been created (e.g. with a NUL, which PostgreSQL refuses) is unknown.
+    valid_name = isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if valid_name else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
@@ -62,7 +64,15 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     return user
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked against when a username is unknown, so a wrong name costs as long as a wrong
+    # password. Made on first use: hashing takes ~0.1 s, which no start-up should pay.
+    return generate_password_hash("not-a-real-password")
+
+
 def hash_token(raw: str) -> str:
+    """The SHA-256 hex digest stored in place of an API token."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -7,16 +7,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
-from .models import Game, RunTrigger
+from .errors import DomainError
+from .extensions import app_clock, db
+from .models import Game, MaintenanceRun, RunTrigger
 from .slots import engine
-from .slots.runs import generate_slots, recent_runs
+from .slots.runs import error_line, generate_slots, recent_runs
+from .slots.claims import REDIS_ERRORS
 from .slots.maintenance import describe_today, reset_markers, run_state
-from .slots.status import window_status
-
-
-def _clock():
-    return current_app.extensions["clock"]
+from .slots.status import WindowStatus, window_status
 
 
 def _parse_game_id(raw: str | None) -> uuid.UUID | None:
@@ -32,6 +30,11 @@ def _parse_game_id(raw: str | None) -> uuid.UUID | None:
     if not game.is_active:
         raise click.ClickException(f"game {game.name!r} ({game_id}) is inactive; reactivate it first")
     return game_id
+
+
+def _refused(exc: DomainError) -> click.ClickException:
+    # One line, exit 1: each bad field with its reason, or the message when none is named.
+    return click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
 
 
 @click.group("slots", help="Generate and inspect bookable slots.")
@@ -53,7 +56,7 @@ def generate_command(game_id: str | None, days: int | None):
     names = {g.id: g.name for g in db.session.query(Game.id, Game.name)}
     run, result = generate_slots(
         db.session,
-        clock=_clock(),
+        clock=app_clock(),
         trigger=RunTrigger.CLI,
         default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"],
         game_ids=[wanted] if wanted else None,
@@ -69,43 +72,57 @@ def generate_command(game_id: str | None, days: int | None):
 @with_appcontext
 def status_command():
     """Show each active game's window: through which date, missing days, next slot, last runs."""
-    now = _clock().now()
+    now = app_clock().now()
     default_days = current_app.config["SLOTS_DAYS_TO_MAINTAIN"]
     games = db.session.query(Game).filter(Game.is_active.is_(True)).order_by(Game.name).all()
     if not games:
         click.echo("No active games.")
     for game in games:
-        status = window_status(db.session, game, now=now, default_days=default_days)
-        missing = ", ".join(d.isoformat() for d in status.missing_days[:5])
-        more = f" (+{len(status.missing_days) - 5} more)" if len(status.missing_days) > 5 else ""
-        next_slot = (
-            status.next_slot.astimezone(engine.ZoneInfo(game.timezone)).strftime("%Y-%m-%d %H:%M %Z")
-            if status.next_slot
-            else "none"
-        )
-        click.echo(
-            f"{game.name} [{game.timezone}] window {status.first}..{status.last}, "
-            f"generated through {status.generated_through or 'never'}; "
-            f"missing days: {len(status.missing_days)}{': ' + missing + more if missing else ''}; "
-            f"next slot: {next_slot}"
-        )
+        click.echo(_window_line(game, window_status(db.session, game, now=now, default_days=default_days)))
     click.echo(describe_today())
     runs = recent_runs(db.session, limit=5)
     click.echo("Last runs:" if runs else "Last runs: none yet")
     for run in runs:
-        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
-        click.echo(
-            f"  #{run.id} {run.trigger.value} {run_state(run)} started {run.started_at.isoformat(timespec='seconds')}"
-            f" finished {finished}: {run.games_checked} games, {run.slots_created} slots"
-            + (f"; error: {run.error.strip().splitlines()[-1]}" if run.error else "")
-        )
+        click.echo(_run_line(run))
+
+
+def _window_line(game: Game, status: WindowStatus) -> str:
+    missing = ", ".join(d.isoformat() for d in status.missing_days[:5])
+    more = f" (+{len(status.missing_days) - 5} more)" if len(status.missing_days) > 5 else ""
+    next_slot = (
+        status.next_slot.astimezone(engine.ZoneInfo(game.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+        if status.next_slot
+        else "none"
+    )
+    return (
+        f"{game.name} [{game.timezone}] window {status.first}..{status.last}, "
+        f"generated through {status.generated_through or 'never'}; "
+        f"missing days: {len(status.missing_days)}{': ' + missing + more if missing else ''}; "
+        f"next slot: {next_slot}"
+    )
+
+
+def _run_line(run: MaintenanceRun) -> str:
+    finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+    error = error_line(run.error)
+    return (
+        f"  #{run.id} {run.trigger.value} {run_state(run)} started {run.started_at.isoformat(timespec='seconds')}"
+        f" finished {finished}: {run.games_checked} games, {run.slots_created} slots"
+        + (f"; error: {error}" if error else "")
+    )
 
 
 @slots_cli.command("reset-markers")
 @with_appcontext
 def reset_markers_command():
     """Forget that today's daily run is done and when each game was last checked."""
-    days, games = reset_markers()
+    try:
+        days, games = reset_markers()
+    except REDIS_ERRORS as exc:
+        raise click.ClickException(
+            f"Redis is unreachable ({exc}): the database's daily records are cleared, Redis's are not. "
+            "Run this again once Redis answers."
+        ) from None
     click.echo(f"Cleared {days} daily record(s) and the checks of {games} game(s).")
     click.echo("The next look of each worker (within the hour) runs the day again; `slots generate` runs now.")
 
@@ -138,13 +155,11 @@ def admin_cli():
 def create_user_command(username: str, password: str):
     """Add a staff login for the /admin pages."""
     from .accounts import create_staff_user
-    from .errors import DomainError
 
     try:
         user = create_staff_user(db.session, username, password)
     except DomainError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
-        raise click.ClickException(details) from None
+        raise _refused(exc) from None
     click.echo(f"Created staff user {user.username!r}.")
 
 
@@ -154,11 +169,10 @@ def create_user_command(username: str, password: str):
 def create_token_command(name: str):
     """Create a staff API token and print it once (only its hash is stored)."""
     from .accounts import create_api_token
-    from .errors import DomainError
 
     try:
         raw = create_api_token(db.session, name)
     except DomainError as exc:
-        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
+        raise _refused(exc) from None
     click.echo(f"Token {name!r} created. Copy it now; it is not shown again:")
     click.echo(raw)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from .accounts import create_staff_user, staff_user_exists
 from .games.service import create_game
 from .models import Game
+from .slots.hours import WEEKDAYS
 
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 DEMO_GAMES = [
     {
@@ -24,7 +24,7 @@ DEMO_GAMES = [
         "booking_mode": "private",
         "min_party": 2,
         "weekly_hours": {
-            **{d: [["10:00", "22:00"]] for d in EVERY_DAY[:5]},
+            **{d: [["10:00", "22:00"]] for d in WEEKDAYS[:5]},
             "fri": [["10:00", "14:00"], ["16:00", "01:00"]],
             "sat": [["09:00", "01:00"]],
             "sun": [["10:00", "20:00"]],
@@ -37,7 +37,7 @@ DEMO_GAMES = [
         "slot_minutes": 30,
         "capacity": 8,
         "min_notice_minutes": 60,
-        "weekly_hours": {d: [["12:00", "23:00"]] for d in EVERY_DAY},
+        "weekly_hours": {d: [["12:00", "23:00"]] for d in WEEKDAYS},
     },
     {
         "name": "Centre Court",
@@ -47,7 +47,7 @@ DEMO_GAMES = [
         "capacity": 4,
         "booking_mode": "private",
         "days_ahead": 14,
-        "weekly_hours": {d: [["07:00", "22:00"]] for d in EVERY_DAY},
+        "weekly_hours": {d: [["07:00", "22:00"]] for d in WEEKDAYS},
     },
 ]
 

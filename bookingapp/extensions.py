@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import redis
 from flask import Flask, current_app
@@ -12,6 +13,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .slots.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,16 @@ def init_redis(app: Flask) -> None:
 def redis_client() -> redis.Redis | None:
     """The app's Redis client, or None when running without Redis."""
     return current_app.extensions.get("redis")
+
+
+def app_clock() -> Clock:
+    """The current app's clock (``create_app(clock=…)``; tests move it instead of sleeping)."""
+    return current_app.extensions["clock"]
+
+
+def now() -> datetime:
+    """The current instant on the app's clock."""
+    return app_clock().now()
 
 
 def redis_key(*parts: object) -> str:

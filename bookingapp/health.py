@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 from .extensions import db, redis_client
 from .models import MaintenanceRun, RunTrigger
 from .slots.claims import REDIS_ERRORS
+from .slots.runs import error_line, run_to_json
 
 bp = Blueprint("health", __name__)
 
@@ -57,14 +58,5 @@ def _maintenance() -> dict:
 def _run(run: MaintenanceRun | None) -> dict | None:
     if run is None:
         return None
-    return {
-        "id": run.id,
-        "trigger": run.trigger.value,
-        "status": run.status.value,
-        "day_key": run.day_key,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "games_checked": run.games_checked,
-        "slots_created": run.slots_created,
-        "error": run.error.strip().splitlines()[-1] if run.error else None,
-    }
+    # The staff API's fields, but only the error's last line: /healthz is not for tracebacks.
+    return {**run_to_json(run), "day_key": run.day_key, "error": error_line(run.error)}

@@ -38,6 +38,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
+    """The current instant in UTC (column defaults; services take ``now`` from the app's clock)."""
     return datetime.now(UTC)
 
 

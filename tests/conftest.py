@@ -7,6 +7,7 @@ TEST_PG_ADMIN_URL (a database to connect to while creating ours), TEST_REDIS_URL
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,14 +33,22 @@ DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on: for a server to bind, or a Redis that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _migrated(url: str) -> None:
-    app = create_app({**_settings(url, "migrate")})
+    app = create_app(settings_for(url, "migrate"))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         db.engine.dispose()
 
 
-def _settings(url: str, prefix: str, **overrides) -> dict:
+def settings_for(url: str, prefix: str, **overrides) -> dict:
+    """The test settings on this database and Redis key prefix (the live server uses them too)."""
     return {
         **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
         "SQLALCHEMY_DATABASE_URI": url,
@@ -93,16 +102,17 @@ def clock():
 
 
 def _make_app(url: str, prefix: str, clock: ManualClock, overrides: dict):
-    app = create_app(_settings(url, prefix, **overrides), clock=clock)
+    app = create_app(settings_for(url, prefix, **overrides), clock=clock)
     with app.app_context():
         yield app
         db.session.remove()
-        _truncate()
+        empty_tables()
         db.engine.dispose()
     _delete_keys(prefix)
 
 
-def _truncate() -> None:
+def empty_tables() -> None:
+    """Delete every row (and restart ids on PostgreSQL) on the current app's database."""
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

@@ -1,9 +1,10 @@
 """Staff pages at /admin: every view needs a logged-in staff user, checked once here."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from flask_login import current_user
 
+from ..api.errors import error_response
 from ..extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,13 +22,12 @@ def _require_staff():
     if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
         return None
     if wants_json():
-        response = jsonify({"error": {"code": "unauthorized", "message": "Log in first.", "fields": {}}})
-        response.status_code = 401
-        return response
+        return error_response(401, "unauthorized", "Log in first.")
     return login_manager.unauthorized()
 
 
 def wants_json() -> bool:
+    """Whether the client prefers a JSON answer (the page's script) to HTML."""
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from ..accounts import authenticate
-from ..extensions import db
+from ..extensions import db, now
 from . import bp
 from .forms import ActionForm, LoginForm
 
@@ -23,10 +23,10 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Show the login form; log a staff user in and send them where they were going."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        now = current_app.extensions["clock"].now()
-        user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now)
+        user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now())
         if user is not None:
             login_user(user)
             return redirect(_safe_next(form.next.data))
@@ -37,6 +37,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out (a post with the CSRF token only, so no other site can do it)."""
     if ActionForm().validate_on_submit():
         logout_user()
         flash("Logged out.", "info")

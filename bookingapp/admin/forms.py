@@ -52,6 +52,7 @@ class GameForm(FlaskForm):
     is_active = BooleanField("Open for booking", default=True)
 
     def hour_fields(self):
+        """The seven opening-hours fields, Monday first."""
         return [getattr(self, f"hours_{day}") for day in WEEKDAYS]
 
     def game_data(self, *, with_active: bool = True) -> dict[str, Any]:
@@ -114,4 +115,5 @@ def parse_ranges(text: str | None) -> list[list[str]]:
 
 
 def format_ranges(ranges) -> str:
+    """Write ranges as staff type them: [["10:00", "14:00"]] -> "10:00-14:00"."""
     return ", ".join(f"{opens}-{closes}" for opens, closes in ranges)

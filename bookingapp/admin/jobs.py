@@ -18,10 +18,11 @@ from flask import Flask, current_app
 from sqlalchemy import update
 
 from ..extensions import db
-from ..models import Game, MaintenanceRun, RunStatus, RunTrigger
+from ..models import Game, RunStatus, RunTrigger
 from ..slots import engine
 from ..slots.generator import DayRange, GamePlan, write_slots
 from ..slots.maintenance import forget_game_check, submit
+from ..slots.runs import finish_run, start_run
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -76,7 +77,10 @@ class JobStore:
 def _typed(job_id: str, raw: dict[str, str]) -> dict[str, Any]:
     job: dict[str, Any] = {"id": job_id, **raw}
     for name in INT_FIELDS:
-        job[name] = int(raw[name]) if raw.get(name) else None if name == "run_id" else 0
+        if raw.get(name):
+            job[name] = int(raw[name])
+        else:  # not recorded yet: no run, nothing counted
+            job[name] = None if name == "run_id" else 0
     job["error"] = raw.get("error") or None
     job["done"] = job.get("status") in FINISHED
     total = job["days_total"]
@@ -85,6 +89,7 @@ def _typed(job_id: str, raw: dict[str, str]) -> dict[str, Any]:
 
 
 def store() -> JobStore:
+    """The current app's job store."""
     return JobStore(current_app._get_current_object())
 
 
@@ -116,9 +121,7 @@ def _stale(job: dict[str, Any], now: datetime) -> bool:
 def run_generation(app: Flask, job_id: str, game_id: uuid.UUID) -> None:
     """Write a game's window day by day, recording progress and an `admin` maintenance run."""
     jobs, clock, session = JobStore(app), app.extensions["clock"], db.session
-    run = MaintenanceRun(trigger=RunTrigger.ADMIN, status=RunStatus.RUNNING, started_at=clock.now())
-    session.add(run)
-    session.commit()
+    run = start_run(session, clock=clock, trigger=RunTrigger.ADMIN)
     created = 0
     try:
         game = session.get(Game, game_id)
@@ -135,16 +138,17 @@ def run_generation(app: Flask, job_id: str, game_id: uuid.UUID) -> None:
     except Exception as exc:
         session.rollback()
         log.exception("Error auto-generating slots")
-        _finish(session, run, clock, RunStatus.FAILED, created, error=f"{type(exc).__name__}: {exc}")
+        finish_run(session, run, clock=clock, status=RunStatus.FAILED, games_checked=0, slots_created=created,
+                   error=f"{type(exc).__name__}: {exc}")
         jobs.save(job_id, status="failed", error=str(exc) or type(exc).__name__)
         return
-    _finish(session, run, clock, RunStatus.SUCCEEDED, created)
+    finish_run(session, run, clock=clock, status=RunStatus.SUCCEEDED, games_checked=1, slots_created=created)
     jobs.save(job_id, status="done")
 
 
 def _window(game: Game, now: datetime, default_days: int) -> list[date]:
     first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return engine.dates_between(first, last)
 
 
 def _write_day(session, game: Game, day: date) -> int:
@@ -167,12 +171,6 @@ def _write_day(session, game: Game, day: date) -> int:
     )
     session.commit()
     return created
-
-
-def _finish(session, run: MaintenanceRun, clock, status: RunStatus, created: int, error: str | None = None) -> None:
-    run.status, run.finished_at, run.error = status, clock.now(), error
-    run.games_checked, run.slots_created = (1 if status is RunStatus.SUCCEEDED else 0), created
-    session.commit()
 
 
 def job_status(job_id: str) -> dict[str, Any] | None:

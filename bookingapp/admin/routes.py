@@ -1,24 +1,21 @@
 """Staff views: games, their edits and generation jobs, the run history. Parse, call, render."""
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from ..api.errors import error_response
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, now
 from ..games.overview import games_overview, get_game
 from ..games.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from ..games.service import create_game
-from ..slots.runs import recent_runs
+from ..slots.hours import zone_names
+from ..slots.runs import error_line, recent_runs
 from . import bp, wants_json
 from .forms import BOOKING_MODES, ActionForm, GameForm
 from .jobs import job_status, start_generation
-
-
-def _now():
-    return current_app.extensions["clock"].now()
 
 
 def _default_days() -> int:
@@ -34,12 +31,14 @@ def _game_or_404(game_id: str):
 
 @bp.get("/")
 def games():
-    overview = games_overview(db.session, now=_now(), default_days=_default_days())
+    """List every game with its window and the bookings ahead."""
+    overview = games_overview(db.session, now=now(), default_days=_default_days())
     return render_template("admin/games.html", overview=overview, action_form=ActionForm())
 
 
 @bp.route("/games/new", methods=["GET", "POST"])
 def new_game():
+    """Show the new-game form; create the game and go to its generation progress."""
     form = GameForm()
     if request.method == "GET":
         form.timezone.data = current_app.config["BOOKING_DEFAULT_TIMEZONE"]
@@ -59,6 +58,7 @@ def new_game():
 
 @bp.route("/games/<game_id>/edit", methods=["GET", "POST"])
 def edit_game(game_id: str):
+    """Show a game's settings; preview or save a change with its effect on future slots."""
     game = _game_or_404(game_id)
     form, plan = GameForm(), None
     if request.method == "GET":
@@ -66,18 +66,18 @@ def edit_game(game_id: str):
     elif form.validate_on_submit():
         try:
             if request.form.get("action") == "save":
-                plan = update_game(db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days())
+                plan = update_game(db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days())
                 flash(f"{game.name} saved. {plan.summary()}", "info")
                 return redirect(url_for("admin.edit_game", game_id=game.id))
             _, plan = preview_game_change(
-                db.session, game, form.game_data(with_active=False), now=_now(), default_days=_default_days()
+                db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days()
             )
         except DomainError as exc:
             form.show_problems(exc.fields or {"_": exc.message})
         finally:
             db.session.rollback()  # a preview writes nothing; a failed save leaves nothing half-way
-    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
-    off_schedule = off_schedule_slots(db.session, game, now=_now())
+    status = 422 if form.errors else 200  # WTForms counts form_errors in errors too
+    off_schedule = off_schedule_slots(db.session, game, now=now())
     return render_template(
         "admin/game_form.html", form=form, game=game, plan=plan, off_schedule=off_schedule, action_form=ActionForm()
     ), status
@@ -85,16 +85,18 @@ def edit_game(game_id: str):
 
 @bp.post("/games/<game_id>/active")
 def toggle_active(game_id: str):
+    """Deactivate or reactivate a game."""
     game = _game_or_404(game_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        set_game_active(db.session, game, active, now=_now(), default_days=_default_days())
+        set_game_active(db.session, game, active, now=now(), default_days=_default_days())
         flash(f"{game.name} {'reactivated' if active else 'deactivated: hidden, no new slots, bookings stand'}.", "info")
     return redirect(url_for("admin.games"))
 
 
 @bp.get("/games/<game_id>/progress")
 def progress(game_id: str):
+    """Show a game's generation job, polled by the page's script."""
     game = _game_or_404(game_id)
     job = job_status(request.args.get("job", ""))
     return render_template("admin/progress.html", game=game, job=job, action_form=ActionForm())
@@ -107,10 +109,10 @@ def start_job(game_id: str):
     if not game.is_active:
         message = "This game is inactive; reactivate it to generate slots."
         if wants_json():
-            return jsonify({"error": {"code": "game_inactive", "message": message, "fields": {}}}), 409
+            return error_response(409, "game_inactive", message)
         flash(message, "error")
         return redirect(url_for("admin.games"))
-    job_id = start_generation(game, now=_now())
+    job_id = start_generation(game, now=now())
     if wants_json():
         return jsonify(job_status(job_id)), 202
     return redirect(url_for("admin.progress", game_id=game.id, job=job_id))
@@ -118,20 +120,25 @@ def start_job(game_id: str):
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
+    """Answer a generation job's progress as JSON."""
     found = job_status(job_id)
     if found is None:
-        return jsonify({"error": {"code": "job_not_found", "message": "No such job (or it expired).", "fields": {}}}), 404
+        return error_response(404, "job_not_found", "No such job (or it expired).")
     return jsonify(found)
 
 
 @bp.get("/runs")
 def runs():
+    """List the latest maintenance runs."""
     return render_template("admin/runs.html", runs=recent_runs(db.session, limit=100))
 
 
 @bp.context_processor
 def _zone_names():
     return {"zones": zone_names(), "booking_modes": BOOKING_MODES}
+
+
+bp.add_app_template_filter(error_line, "error_line")
 
 
 @bp.app_template_filter("staff_local_time")
@@ -141,8 +148,3 @@ def staff_local_time(instant, zone: str, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
         return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
     except (ValueError, KeyError, ZoneInfoNotFoundError):
         return instant.strftime(fmt + " UTC")
-
-
-@lru_cache(maxsize=1)
-def zone_names() -> list[str]:
-    return sorted(available_timezones())

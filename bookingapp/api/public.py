@@ -11,7 +11,7 @@ from flask import current_app, jsonify, request, url_for
 from ..booking import service
 from ..booking.catalog import get_active_game, list_active_games
 from ..errors import ValidationError
-from ..extensions import db
+from ..extensions import db, now
 from ..games.serialize import game_to_json
 from ..models import Booking, Game
 from ..slots import engine
@@ -24,10 +24,6 @@ BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _now() -> datetime:
-    return current_app.extensions["clock"].now()
-
-
 @bp.get("/games")
 def games():
     """List the active games with every setting."""
@@ -37,9 +33,9 @@ def games():
 @bp.get("/games/<game_id>/slots")
 def game_slots(game_id: str):
     """List a game's open slots between two local dates (full ones with available 0)."""
-    game = get_active_game(db.session, game_id=game_id)
-    day_from, day_to = _date_range(game, request.args.get("from"), request.args.get("to"))
-    offers = service.list_bookable_slots(db.session, game, day_from, day_to, _now())
+    game, at = get_active_game(db.session, game_id=game_id), now()
+    day_from, day_to = _date_range(game, at, request.args.get("from"), request.args.get("to"))
+    offers = service.list_bookable_slots(db.session, game, day_from, day_to, at)
     return jsonify({
         "game_id": str(game.id), "timezone": game.timezone,
         "from": day_from.isoformat(), "to": day_to.isoformat(),
@@ -55,7 +51,7 @@ def create_booking():
     if unknown:
         raise ValidationError({"_": f"unknown field(s): {', '.join(unknown)[:200]}"})
     made = service.book_slot(
-        db.session, body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"), _now()
+        db.session, body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"), now()
     )
     response = jsonify({**_booking_json(made.booking), "cancel_token": made.cancel_token})
     response.status_code = 201
@@ -73,13 +69,13 @@ def booking(reference: str):
 @bp.delete("/bookings/<reference>")
 def cancel_booking(reference: str):
     """Cancel a booking and free its seats; cancelling again changes nothing."""
-    found = service.cancel_booking(db.session, reference, request.headers.get("X-Cancel-Token"), _now())
+    found = service.cancel_booking(db.session, reference, request.headers.get("X-Cancel-Token"), now())
     return jsonify(_booking_json(found))
 
 
-def _date_range(game: Game, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+def _date_range(game: Game, at: datetime, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     problems: dict[str, str] = {}
-    today = engine.local_today(_now(), game.timezone)
+    today = engine.local_today(at, game.timezone)
     day_from = _parse_date(raw_from, "from", problems) or today
     window_end = engine.window_dates(today, game.window_days(current_app.config["SLOTS_DAYS_TO_MAINTAIN"]))[1]
     day_to = _parse_date(raw_to, "to", problems) or max(window_end, day_from)

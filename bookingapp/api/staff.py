@@ -1,28 +1,24 @@
 """The staff API: create and edit games, read maintenance runs. Bearer tokens only."""
 from __future__ import annotations
 
+import re
 from functools import wraps
-from typing import Any
 
 from flask import current_app, g, jsonify, request
 
 from ..accounts import token_for
 from ..errors import GameNotFound, ValidationError
-from ..extensions import db
+from ..extensions import db, now
 from ..games.overview import get_game
 from ..games.reconcile import preview_game_change, update_game
 from ..games.serialize import game_to_json as game_json
 from ..games.service import create_game
-from ..models import MaintenanceRun
-from ..slots.runs import recent_runs
+from ..slots.runs import recent_runs, run_to_json
 from . import bp
 from .errors import error_response, json_object
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
-
-
-def _now():
-    return current_app.extensions["clock"].now()
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def staff_token_required(view):
@@ -31,7 +27,7 @@ def staff_token_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        token = token_for(db.session, raw.strip(), now=_now()) if scheme.lower() == "bearer" else None
+        token = token_for(db.session, raw.strip(), now=now()) if scheme.lower() == "bearer" else None
         if token is None:
             response = error_response(401, "unauthorized", "Send a valid staff token: Authorization: Bearer <token>.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="bookingapp"'
@@ -40,15 +36,6 @@ def staff_token_required(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def run_json(run: MaintenanceRun) -> dict[str, Any]:
-    return {
-        "id": run.id, "trigger": run.trigger.value, "status": run.status.value,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
-    }
 
 
 def _flag(name: str) -> bool:
@@ -62,7 +49,8 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # str.isdigit() accepts "²", which int() refuses; and a very long number costs int() time.
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise ValidationError({name: f"must be a whole number from {low} to {high}"}, "Bad query string.")
     return int(raw)
 
@@ -70,6 +58,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.post("/games")
 @staff_token_required
 def create_game_api():
+    """Create a game; answer it with 201."""
     game = create_game(db.session, json_object())
     response = jsonify(game_json(game))
     response.status_code = 201
@@ -79,11 +68,12 @@ def create_game_api():
 @bp.patch("/games/<game_id>")
 @staff_token_required
 def update_game_api(game_id: str):
+    """Change a game and reconcile its future slots; with ?dry_run=1 only say what would change."""
     game = get_game(db.session, game_id)
     if game is None:
         raise GameNotFound(f"no game with id {game_id[:40]}")
     body, dry_run = json_object(), _flag("dry_run")
-    settings = dict(now=_now(), default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
+    settings = dict(now=now(), default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
     if dry_run:
         fields, plan = preview_game_change(db.session, game, body, **settings)
         db.session.rollback()
@@ -100,5 +90,6 @@ def update_game_api(game_id: str):
 @bp.get("/runs")
 @staff_token_required
 def runs_api():
+    """List the latest maintenance runs, newest first (?limit=1..500)."""
     runs = recent_runs(db.session, limit=_int_arg("limit", 50, 1, 500))
-    return jsonify({"runs": [run_json(run) for run in runs]})
+    return jsonify({"runs": [run_to_json(run) for run in runs]})

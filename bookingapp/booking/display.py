@@ -8,6 +8,7 @@ from . import bp
 
 
 def in_zone(value: datetime, zone: str) -> datetime:
+    """The same instant on ``zone``'s clock."""
     return value.astimezone(ZoneInfo(zone))
 
 

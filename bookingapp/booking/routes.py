@@ -1,13 +1,12 @@
 """Customer pages: choose a game, book a slot, see or cancel the booking."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ..errors import BadCancelToken, DomainError, SlotClosed, SlotFull
-from ..extensions import db
+from ..extensions import db, now
+from ..games.service import SLUG_PATTERN
 from ..slots import engine
 from ..slots.maintenance import check_game_window
 from . import bp, service
@@ -16,41 +15,39 @@ from .catalog import get_active_game, list_active_games, next_free_starts
 from .forms import BookingForm, CancelForm
 
 
-def _now() -> datetime:
-    return current_app.extensions["clock"].now()
-
-
 @bp.get("/")
 def index():
     """List the active games with their next free slot."""
     games = list_active_games(db.session)
-    next_starts = next_free_starts(db.session, games, _now())
+    next_starts = next_free_starts(db.session, games, now())
     return render_template("booking/index.html", games=games, next_starts=next_starts)
 
 
 @bp.route("/games/<slug>", methods=["GET", "POST"])
 def game(slug: str):
     """Show a game's window day by day and take bookings."""
-    game = get_active_game(db.session, slug=slug)
+    # A slug that cannot be one (e.g. with a NUL, which PostgreSQL refuses) finds no game.
+    game = get_active_game(db.session, slug=slug if SLUG_PATTERN.fullmatch(slug) else None)
     check_game_window(game)
+    at = now()  # one instant for the whole page, so "today" and the listed days agree
     form, alternatives = BookingForm(), []
     if form.validate_on_submit():
         try:
             made = service.book_slot(
                 db.session, form.slot_id.data, form.name.data, form.email.data, form.party_size.data,
-                _now(), game_id=game.id,
+                at, game_id=game.id,
             )
         except DomainError as exc:
             form.show_error(exc)
             if isinstance(exc, SlotFull):
-                alternatives = service.next_free_slots(db.session, game, _now(), party_size=form.party_size.data)
+                alternatives = service.next_free_slots(db.session, game, at, party_size=form.party_size.data)
         else:
             flash("You're booked. Keep this page's address: you need it to cancel.", "success")
             return redirect(url_for(".booking", reference=made.booking.reference, token=made.cancel_token))
     return render_template(
         "booking/game.html", game=game, form=form, alternatives=alternatives,
-        days=service.bookable_window(db.session, game, _now(), current_app.config["SLOTS_DAYS_TO_MAINTAIN"]),
-        today=engine.local_today(_now(), game.timezone),
+        days=service.bookable_window(db.session, game, at, current_app.config["SLOTS_DAYS_TO_MAINTAIN"]),
+        today=engine.local_today(at, game.timezone),
     ), (422 if form.errors else 200)
 
 
@@ -59,7 +56,7 @@ def booking(reference: str):
     """Show a booking to whoever has the link with its token."""
     found = service.get_booking(db.session, reference, request.args.get("token"))
     form = CancelForm(token=request.args.get("token"))
-    page = render_template("booking/booking.html", booking=found, form=form, now=_now())
+    page = render_template("booking/booking.html", booking=found, form=form, now=now())
     return _private(Response(page))
 
 
@@ -70,7 +67,7 @@ def cancel(reference: str):
     if not form.validate_on_submit():
         raise BadCancelToken("This form has expired or lacks the booking's token; open your booking link again.")
     try:
-        service.cancel_booking(db.session, reference, form.token.data, _now())
+        service.cancel_booking(db.session, reference, form.token.data, now())
         flash("Your booking is cancelled and the seats are free again.", "success")
     except SlotClosed as exc:
         flash(exc.message, "error")
@@ -81,7 +78,7 @@ def cancel(reference: str):
 def calendar(reference: str):
     """Download the booking as an iCalendar event."""
     found = service.get_booking(db.session, reference, request.args.get("token"))
-    response = Response(booking_ics(found, _now()), mimetype="text/calendar")
+    response = Response(booking_ics(found, now()), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="booking-{found.reference}.ics"'
     return _private(response)
 

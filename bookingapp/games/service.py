@@ -14,6 +14,8 @@ from ..errors import SlugTaken, ValidationError
 from ..models import BookingMode, Game
 from ..slots import hours
 
+# A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
+BOOKING_MODE_VALUES = tuple(m.value for m in BookingMode)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CLOSURES = 1000
 CLOSURE_YEARS = (2000, 2199)  # a typo like 0225-12-25 is refused, not stored
@@ -78,25 +80,16 @@ def _fields_of(game: Game) -> dict[str, Any]:
 
 
 def _check_text(data, clean, problems) -> None:
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems["name"] = "is required"
-    elif len(name.strip()) > 120:
-        problems["name"] = "must be at most 120 characters"
-    else:
-        clean["name"] = name.strip()
-    slug = data.get("slug") or (slugify(clean["name"]) if "name" in clean else None)
-    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > 80:
-        problems["slug"] = "must be lowercase letters, digits and single dashes (at most 80)"
-    else:
-        clean["slug"] = slug
+    _check_name_and_slug(data, clean, problems)
     description = data.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
         problems["description"] = "must be text of at most 2000 characters"
+    elif _has_control(description, allowed="\n\r\t"):
+        problems["description"] = "must not contain control characters other than line breaks and tabs"
     else:
         clean["description"] = description.strip()
     mode = data.get("booking_mode")
-    if mode not in {m.value for m in BookingMode}:
+    if mode not in BOOKING_MODE_VALUES:
         problems["booking_mode"] = "must be 'shared' or 'private'"
     else:
         clean["booking_mode"] = BookingMode(mode)
@@ -104,6 +97,29 @@ def _check_text(data, clean, problems) -> None:
         problems["is_active"] = "must be true or false"
     else:
         clean["is_active"] = data["is_active"]
+
+
+def _check_name_and_slug(data, clean, problems) -> None:
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems["name"] = "is required"
+    elif len(name.strip()) > 120:
+        problems["name"] = "must be at most 120 characters"
+    elif _has_control(name.strip()):
+        problems["name"] = "must not contain control characters"
+    else:
+        clean["name"] = name.strip()
+    slug = data.get("slug") or (slugify(clean["name"]) if "name" in clean else None)
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug) or len(slug) > 80:
+        problems["slug"] = "must be lowercase letters, digits and single dashes (at most 80)"
+    else:
+        clean["slug"] = slug
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    # PostgreSQL refuses NUL in text, no other control character belongs on a page, and a
+    # lone surrogate (which JSON can carry) cannot even be encoded to be stored.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
 def _check_numbers(data, clean, problems) -> None:

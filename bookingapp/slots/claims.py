@@ -223,12 +223,14 @@ def renew_row(engine: Engine, key: str, token: str, ttl: int) -> bool:
 
 
 def finish_row(engine: Engine, key: str, token: str) -> None:
+    """Mark the day's row done, if we still hold it."""
     table = MaintenanceClaim.__table__
     with engine.begin() as conn:
         conn.execute(update(table).where(table.c.key == key, table.c.token == token).values(done_at=wall_now()))
 
 
 def release_row(engine: Engine, key: str, token: str, after: int) -> None:
+    """Let the day's row go, so another worker may retry it after ``after`` seconds."""
     table = MaintenanceClaim.__table__
     with engine.begin() as conn:
         conn.execute(

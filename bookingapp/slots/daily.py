@@ -2,9 +2,9 @@
 
 It runs in a worker that is serving requests at the same time, so it works in small
 batches, rests between them three times as long as each batch took (a quarter of a
-core at most, database included, roughly), and
-while it runs Python hands the GIL over more often, so requests in the same worker
-wait less for it. Nobody waits for the run; it may as well take a little longer.
+core at most, database included, roughly), and while it runs Python hands the GIL
+over more often, so requests in the same worker wait less for it. Nobody waits for
+the run; it may as well take a little longer.
 """
 from __future__ import annotations
 

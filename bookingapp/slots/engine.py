@@ -35,7 +35,6 @@ _ONE_DAY = timedelta(days=1)
 _TWO_DAYS = timedelta(days=2)
 
 
-
 class SlotTimes(NamedTuple):
     starts_at: datetime
     ends_at: datetime
@@ -70,6 +69,11 @@ def local_today(now: datetime, zone: str | ZoneInfo) -> date:
 def window_dates(today: date, days: int) -> tuple[date, date]:
     """First and last local date of a window of ``days`` days starting ``today``."""
     return today, today + timedelta(days=days - 1)
+
+
+def dates_between(first: date, last: date) -> list[date]:
+    """Every date from ``first`` to ``last``, both included."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _wall_exists(wall: datetime, utc: datetime, tz: ZoneInfo) -> bool:

@@ -54,6 +54,7 @@ class OpeningRange:
 
 WeeklyHours = tuple[tuple[OpeningRange, ...], ...]
 
+
 def parse_time(text: str, *, allow_24: bool = False) -> time:
     """Parse "HH:MM" (and "24:00" when allowed, returned as midnight)."""
     if not isinstance(text, str):
@@ -121,8 +122,14 @@ def validate_timezone(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted (read from disk once)."""
+    return tuple(sorted(available_timezones()))
+
+
+@lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(zone_names())
 
 
 def schedule_problems(hours: WeeklyHours, slot_minutes: int, gap_minutes: int = 0) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Callable
 from flask import Flask, current_app, request
 from sqlalchemy import select
 
-from ..extensions import cache, db, redis_client, redis_key
+from ..extensions import app_clock, cache, db, redis_client, redis_key
 from ..models import Game, RunStatus, RunTrigger
 from .boundary import Boundary, active_zones, daily_boundary
 from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, clear_markers, day_state, forget_done
@@ -78,7 +78,7 @@ def check_game_window(game: Game) -> int:
     interval = current_app.config["SLOTS_CHECK_INTERVAL"]
     if interval and _cached(_check_key(game)):
         return 0
-    clock = current_app.extensions["clock"]
+    clock = app_clock()
     default_days = current_app.config["SLOTS_DAYS_TO_MAINTAIN"]
     created = 0
     if not window_status(db.session, game, now=clock.now(), default_days=default_days).is_full:
@@ -103,8 +103,13 @@ def _cached(key: str) -> bool:
 
 
 def forget_game_check(game: Game) -> None:
-    """Clear a game's cached check, e.g. after its schedule changed."""
-    cache.delete(_check_key(game))
+    """Clear a game's cached check, e.g. after its schedule changed; never raises."""
+    try:
+        cache.delete(_check_key(game))
+    except Exception as exc:  # callers have committed their change: a cache outage must not undo the answer
+        # While the cache is away every page checks directly anyway; the stale mark ends
+        # within SLOTS_CHECK_INTERVAL once it is back.
+        log.warning("Could not forget the slot check of game %s: %s", game.id, exc)
 
 
 # --- the daily hook --------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,9 +34,7 @@ def generate_slots(
     A failure is logged as "Error auto-generating slots" with its traceback, stored on
     the run row, and raised again for the caller.
     """
-    run = MaintenanceRun(trigger=trigger, status=RunStatus.RUNNING, started_at=clock.now(), day_key=day_key)
-    session.add(run)
-    session.commit()
+    run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
     try:
         result = ensure_games(
             session,
@@ -51,13 +49,13 @@ def generate_slots(
     except Exception as exc:
         session.rollback()
         log.exception("Error auto-generating slots")
-        _finish(session, run, clock, RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
+        finish_run(session, run, clock=clock, status=RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
         raise
-    _finish(
+    finish_run(
         session,
         run,
-        clock,
-        RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
+        clock=clock,
+        status=RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
         games_checked=result.games_checked,
         slots_created=result.slots_created,
         error="stopped early: lost the daily lock" if result.stopped_early else None,
@@ -65,12 +63,36 @@ def generate_slots(
     return run, result
 
 
-def _finish(session: Session, run: MaintenanceRun, clock: Clock, status: RunStatus, **fields) -> None:
+def start_run(session: Session, *, clock: Clock, trigger: RunTrigger, day_key: str | None = None) -> MaintenanceRun:
+    """Record a run as started now; committed, so operators see it while it runs."""
+    run = MaintenanceRun(trigger=trigger, status=RunStatus.RUNNING, started_at=clock.now(), day_key=day_key)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_run(session: Session, run: MaintenanceRun, *, clock: Clock, status: RunStatus, **fields: Any) -> None:
+    """Record how a run ended (``fields``: games_checked, slots_created, error)."""
     run.status = status
     run.finished_at = clock.now()
     for name, value in fields.items():
         setattr(run, name, value)
     session.commit()
+
+
+def error_line(error: str | None) -> str | None:
+    """The last line of a stored error (a traceback ends with the exception), or None."""
+    return error.strip().splitlines()[-1] if error and error.strip() else None
+
+
+def run_to_json(run: MaintenanceRun) -> dict[str, Any]:
+    """A run as the staff API answers it."""
+    return {
+        "id": run.id, "trigger": run.trigger.value, "status": run.status.value,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
+    }
 
 
 def recent_runs(session: Session, limit: int = 20) -> list[MaintenanceRun]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,9 +29,7 @@ def window_status(session: Session, game: Game, *, now: datetime, default_days: 
     """Compare the slots a game's window should have with those stored."""
     first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
     schedule = game.schedule()
-    wanted = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
-    for day in wanted:
-        wanted[day] = engine.slots_for_day(schedule, day)
+    wanted = {day: engine.slots_for_day(schedule, day) for day in engine.dates_between(first, last)}
     starts = [s.starts_at for day_slots in wanted.values() for s in day_slots]
     stored: set[datetime] = set()
     if starts:

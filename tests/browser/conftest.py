@@ -3,36 +3,31 @@ and Debian's headless Chromium driven by Playwright."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from bookingapp import create_app
 from bookingapp.extensions import db
 from bookingapp.models import StaffUser
 from bookingapp.slots.clock import ManualClock
-from config import TestConfig
 from live_server import LiveServer
+from tests.conftest import DEFAULT_NOW, empty_tables, settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens")
 
 
 @pytest.fixture(scope="module")
 def live_server(pg_url, redis_prefix):
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    """The app on the test database, served on a free port; its clock fixed at DEFAULT_NOW."""
     # A fixed "now" far from any DST change keeps the slot counts exact whatever the real date.
-    clock = ManualClock(datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc))
-    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": pg_url, "REDIS_PREFIX": redis_prefix}, clock=clock)
+    app = create_app(settings_for(pg_url, redis_prefix), clock=ManualClock(DEFAULT_NOW))
     with LiveServer(app) as server:
         yield server
     with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        empty_tables()
         db.engine.dispose()
 
 
@@ -57,19 +52,20 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
+def _fresh_page(browser, **context_options):
+    # A context per test: no cookies or storage carried over from another test.
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser):
+    yield from _fresh_page(browser)
 
 
 @pytest.fixture
 def page_without_js(browser):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    yield from _fresh_page(browser, java_script_enabled=False)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from bookingapp.extensions import db, redis_client, redis_key
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots import generator, maintenance
 from bookingapp.slots.status import window_status
+from tests.conftest import free_port
 
 UTC = timezone.utc
 TODAY_KEY = "2027-01-13@Europe/London"
@@ -20,9 +20,7 @@ TODAY_KEY = "2027-01-13@Europe/London"
 @pytest.fixture
 def closed_port():
     """A local TCP port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""A real gunicorn serving the app from this test session's database, with a shared file clock."""
+"""A real gunicorn serving the app from this test session's database, with a shared file clock
+(or the real one) and the daily hook on (or off)."""
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,23 +14,19 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REDIS_URL, _delete_keys
+from tests.conftest import REDIS_URL, _delete_keys, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Any page runs the hook; one that answers 404 needs no other part of the site.
 PAGE = "/no-such-page"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Gunicorn:
     """One gunicorn master with its workers, its log, its clock file and its Redis prefix."""
 
-    def __init__(self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL):
+    def __init__(
+        self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL, file_clock: bool = True, maintenance: bool = True
+    ):
         self.tmp_path = tmp_path
         self.clock_file = tmp_path / "now"
         self.log_file = tmp_path / "gunicorn.log"
@@ -42,13 +38,20 @@ class Gunicorn:
             "REDIS_URL": redis_url,
             "REDIS_PREFIX": self.prefix,
             "SECRET_KEY": "gunicorn-test",
-            "SLOTS_CLOCK_FILE": str(self.clock_file),
-            "SLOTS_MAINTENANCE_ENABLED": "true",
+            "SLOTS_MAINTENANCE_ENABLED": "true" if maintenance else "false",
             "SLOTS_LOCK_TTL": "2",
             "SLOTS_RECHECK_SECONDS": "1",
             "SLOTS_RETRY_AFTER": "2",
         }
+        if file_clock:  # set_clock() must then write the file before start()
+            self.env["SLOTS_CLOCK_FILE"] = str(self.clock_file)
         self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from bookingapp.slots.engine import (
     Schedule,
+    dates_between,
     local_today,
     slots_between,
     slots_for_day,
@@ -271,6 +272,13 @@ def test_local_today_refuses_a_naive_time():
 )
 def test_window_dates_cover_days_dates_from_today(days, expected_last):
     assert window_dates(MONDAY, days) == (MONDAY, expected_last)
+
+
+def test_dates_between_lists_every_date_of_a_window_in_order_both_ends_included():
+    assert dates_between(MONDAY, MONDAY) == [MONDAY]
+    assert dates_between(MONDAY, WEDNESDAY) == [MONDAY, TUESDAY, WEDNESDAY]
+    assert dates_between(date(2028, 2, 28), date(2028, 3, 1)) == [date(2028, 2, 28), date(2028, 2, 29), date(2028, 3, 1)]
+    assert dates_between(TUESDAY, MONDAY) == []
 
 
 # --- JSON form ------------------------------------------------------------------------

@@ -1,15 +1,9 @@
 """Bookings racing through several gunicorn workers: the database, not a process, decides."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,47 +12,19 @@ from sqlalchemy import select
 from bookingapp.extensions import db
 from bookingapp.models import Slot
 from bookingapp.slots.generator import ensure_window
+from tests.multiworker.gunicorn_server import Gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def server(app, pg_url, redis_prefix):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": app.config["REDIS_URL"], "REDIS_PREFIX": redis_prefix,
-           "SECRET_KEY": "gunicorn-test", "SLOTS_MAINTENANCE_ENABLED": "false"}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = subprocess.Popen(
-        [gunicorn, "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(base + "/api/games", timeout=5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
+def server(app, pg_url, tmp_path):
+    """Several workers on the real clock, the daily hook off: only the bookings matter here."""
+    with Gunicorn(tmp_path, pg_url, file_clock=False, maintenance=False) as gunicorn:
+        gunicorn.start(workers=WORKERS)
+        yield gunicorn.url
 
 
 def test_sixty_bookings_through_several_workers_fill_four_seats_exactly(server, make_game):

@@ -63,7 +63,7 @@ def test_game_page_fills_a_missing_window_before_showing_it(client, make_game):
     assert '<a href="#day-2027-01-19">Tue 19</a>' in page and 'id="day-2027-01-19"' in page
 
 
-@pytest.mark.parametrize("slug", ["no-such-game", "x" * 500])
+@pytest.mark.parametrize("slug", ["no-such-game", "x" * 500, "nul%00byte", "Game-1"])
 def test_unknown_game_pages_are_404(client, slug):
     assert client.get(f"/games/{slug}").status_code == 404
 

@@ -1,17 +1,10 @@
 """`GET /healthz`: ok, degraded without Redis, 503 without the database."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from bookingapp.slots.maintenance import maintain_all_games
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import free_port
 
 
 def test_healthz_is_ok_and_shows_the_last_runs(client, make_game):
@@ -31,7 +24,7 @@ def test_healthz_before_any_run_says_so(client):
     assert body["maintenance"]["last_run"] is None and body["maintenance"]["last_daily_run"] is None
 
 
-@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}])
+@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}])
 def test_healthz_is_degraded_but_200_while_redis_is_unreachable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -46,10 +39,10 @@ def test_healthz_without_redis_configured_is_ok(client):
 
 def test_healthz_answers_503_when_the_database_is_unreachable(pg_url, redis_prefix, clock):
     from bookingapp import create_app
-    from tests.conftest import _settings
+    from tests.conftest import settings_for
 
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none"
-    app = create_app(_settings(url, redis_prefix), clock=clock)
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
+    app = create_app(settings_for(url, redis_prefix), clock=clock)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable" and response.get_json()["maintenance"] is None

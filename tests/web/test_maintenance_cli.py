@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bookingapp.extensions import cache, db, redis_client, redis_key
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.slots.maintenance import check_game_window, maintain_all_games
+from tests.conftest import free_port
 
 UTC = timezone.utc
 TODAY_KEY = "2027-01-13@Europe/London"
@@ -68,6 +69,27 @@ def test_reset_markers_forgets_the_day_and_the_game_checks(runner, make_game):
     assert db.session.scalar(select(func.count()).select_from(MaintenanceClaim)) == 0
     assert cache.get(f"slots:checked:{game.id}") is None
     assert maintain_all_games(force=False).status is RunStatus.SUCCEEDED
+
+
+REDIS_DOWN = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+
+
+@pytest.mark.parametrize("app_settings", [REDIS_DOWN])
+@pytest.mark.parametrize("args", [["slots", "status"], ["slots", "generate"]])
+def test_status_and_generate_work_while_redis_is_unreachable(runner, make_game, args):
+    make_game()
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0 and result.exception is None, result.output
+
+
+@pytest.mark.parametrize("app_settings", [REDIS_DOWN])
+def test_reset_markers_while_redis_is_unreachable_clears_the_database_and_says_what_remains(runner, make_game):
+    make_game()
+    maintain_all_games()
+    result = runner.invoke(args=["slots", "reset-markers"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "Redis is unreachable" in result.output and "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(MaintenanceClaim)) == 0
 
 
 class TestGameCheck:

@@ -8,6 +8,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Game, RunTrigger, Slot
 from bookingapp.slots.generator import ensure_window
 from bookingapp.slots.runs import generate_slots
+from tests.conftest import free_port
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BODY = {
@@ -42,7 +43,11 @@ def test_post_with_a_taken_slug_answers_409_slug_taken(api):
 # field: bad JSON value (each alone); the error names the field
 BAD_VALUES = [
     ("name", 42),
+    ("name", "Nul\x00Room"),  # PostgreSQL refuses NUL in text: a 422, never a 500
+    ("description", "a bell\x07"),
+    ("name", "Half \ud800 a character"),  # a lone surrogate cannot be stored as UTF-8
     ("slug", "UPPER CASE"),
+    ("slug", "trailing-newline\n"),
     ("description", ["not", "text"]),
     ("timezone", "Europe/Atlantis"),
     ("slot_minutes", "60"),
@@ -52,6 +57,7 @@ BAD_VALUES = [
     ("days_ahead", 0),
     ("min_notice_minutes", -1),
     ("booking_mode", "exclusive"),
+    ("booking_mode", ["private"]),
     ("min_party", 9),
     ("weekly_hours", [["10:00", "12:00"]]),
     ("closures", "2027-12-25"),
@@ -88,6 +94,12 @@ def test_post_refuses_a_body_that_is_not_a_json_object(app, api_token, raw):
     client = app.test_client()
     response = client.post("/api/games", data=raw, headers={"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"})
     assert response.status_code == 422
+
+
+def test_post_keeps_line_breaks_and_tabs_in_a_description(api):
+    response = api.post("/api/games", {**BODY, "description": "Two rooms:\n\tthe tomb\r\n\tthe vault"})
+    assert response.status_code == 201
+    assert response.json["description"] == "Two rooms:\n\tthe tomb\r\n\tthe vault"
 
 
 def test_post_refuses_unknown_fields(api):
@@ -161,6 +173,16 @@ def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
     assert runs[0]["started_at"] == "2027-01-13T09:35:00+00:00"
 
 
-@pytest.mark.parametrize("limit", ["0", "501", "ten"])
+@pytest.mark.parametrize("limit", ["0", "501", "ten", "²", "9" * 5000, "-1"])
 def test_runs_refuse_a_bad_limit(api, limit):
     assert api.get(f"/api/runs?limit={limit}").status_code == 422
+
+
+@pytest.mark.parametrize("app_settings", [{"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}])
+def test_patch_saves_while_redis_is_unreachable(api, make_game, clock):
+    # The edit is committed before the game's cached check is forgotten: a Redis outage
+    # there must not turn a saved change into a 500.
+    game = _filled_game(make_game, clock)
+    response = api.patch(f"/api/games/{game.id}", {"slot_minutes": 120})
+    assert response.status_code == 200
+    assert _slots(game.id) == 7 * 6

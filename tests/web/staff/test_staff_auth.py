@@ -46,7 +46,7 @@ def test_login_never_redirects_off_the_site(client, staff_user, target):
     assert response.headers["Location"] == "/admin/"
 
 
-@pytest.mark.parametrize("username, password", [("alice", "wrong password"), ("nobody", PASSWORD), ("", "")])
+@pytest.mark.parametrize("username, password", [("alice", "wrong password"), ("nobody", PASSWORD), ("", ""), ("ali\x00ce", PASSWORD)])
 def test_wrong_credentials_are_refused_with_one_message(client, staff_user, username, password):
     response = post_form(client, "/admin/login", {"username": username, "password": password})
     assert response.status_code == 401

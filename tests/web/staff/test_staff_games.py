@@ -198,3 +198,20 @@ def test_the_run_history_lists_runs_newest_first(staff_client, make_game, drain_
     generate_slots(db.session, clock=clock, trigger=T.ADMIN, default_days=7)
     html = staff_client.get("/admin/runs").get_data(as_text=True)
     assert html.index("<td>admin</td>") < html.index("<td>cli</td>")
+
+
+def test_the_run_history_sums_up_a_failed_run_by_its_errors_last_line(staff_client):
+    from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
+
+    now = staff_client.application.extensions["clock"].now()
+    traceback = 'Traceback (most recent call last):\n  File "generator.py", line 1\nValueError: boom\n'
+    db.session.add_all([
+        MaintenanceRun(trigger=RunTrigger.DAILY, status=RunStatus.FAILED, started_at=now, error=traceback),
+        MaintenanceRun(trigger=RunTrigger.CLI, status=RunStatus.FAILED, started_at=now, error="  \n"),
+    ])
+    db.session.commit()
+    response = staff_client.get("/admin/runs")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<summary>ValueError: boom</summary>" in html and "File &#34;generator.py&#34;, line 1" in html
+    assert html.count("<details>") == 1  # a blank error has nothing to show
