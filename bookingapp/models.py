@@ -27,8 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db, login_manager
-from .slots.engine import Schedule
-from .slots.hours import parse_weekly_hours
+from .slots.engine import Schedule, schedule_from
 
 UTC = timezone.utc
 
@@ -133,12 +132,8 @@ class Game(db.Model):
 
     def schedule(self) -> Schedule:
         """The engine's view of this game."""
-        return Schedule(
-            timezone=self.timezone,
-            slot_minutes=self.slot_minutes,
-            gap_minutes=self.gap_minutes or 0,
-            weekly_hours=parse_weekly_hours(self.weekly_hours),
-            closures=frozenset(date.fromisoformat(d) for d in self.closures or ()),
+        return schedule_from(
+            {name: getattr(self, name) for name in ("timezone", "slot_minutes", "gap_minutes", "weekly_hours", "closures")}
         )
 
     def window_days(self, default: int) -> int:

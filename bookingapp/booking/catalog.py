@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..errors import GameNotFound
 from ..games.plan import fits_schedule
+from ..games.service import SLUG_PATTERN
 from ..models import Booking, BookingMode, Game, Slot
 from .service import next_free_slots
 
@@ -23,7 +24,8 @@ def list_active_games(session: Session) -> list[Game]:
 def get_active_game(session: Session, *, slug: object = None, game_id: object = None) -> Game:
     """The active game with this slug or id (any text accepted); GameNotFound otherwise."""
     game = None
-    if isinstance(slug, str) and len(slug) <= 80:
+    if isinstance(slug, str) and SLUG_PATTERN.fullmatch(slug):
+        # Only a well-formed slug is looked up: PostgreSQL refuses some text (a NUL) outright.
         game = session.scalar(select(Game).where(Game.slug == slug))
     elif game_id is not None:
         parsed = _uuid(game_id)

@@ -6,7 +6,6 @@ from flask_wtf.csrf import CSRFError
 
 from ..errors import BadCancelToken, DomainError, SlotClosed, SlotFull
 from ..extensions import db, now
-from ..games.service import SLUG_PATTERN
 from ..slots import engine
 from ..slots.maintenance import check_game_window
 from . import bp, service
@@ -26,8 +25,7 @@ def index():
 @bp.route("/games/<slug>", methods=["GET", "POST"])
 def game(slug: str):
     """Show a game's window day by day and take bookings."""
-    # A slug that cannot be one (e.g. with a NUL, which PostgreSQL refuses) finds no game.
-    game = get_active_game(db.session, slug=slug if SLUG_PATTERN.fullmatch(slug) else None)
+    game = get_active_game(db.session, slug=slug)
     check_game_window(game)
     at = now()  # one instant for the whole page, so "today" and the listed days agree
     form, alternatives = BookingForm(), []

@@ -95,7 +95,7 @@ class DayOffers:
 def bookable_window(session: Session, game: Game, now: datetime, default_days: int) -> list[DayOffers]:
     """Each local day of the game's window with its slots that still have a free seat."""
     first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
-    by_day: dict[date, list[SlotOffer]] = {first + timedelta(days=i): [] for i in range((last - first).days + 1)}
+    by_day: dict[date, list[SlotOffer]] = {day: [] for day in engine.dates_between(first, last)}
     for offer in list_bookable_slots(session, game, first, last, now):
         if offer.available > 0:
             by_day[offer.starts_at.date()].append(offer)

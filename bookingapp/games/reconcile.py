@@ -70,21 +70,11 @@ def _check_slug_free(session: Session, game: Game, slug: str) -> None:
         raise SlugTaken(f"the slug {slug!r} is taken", {"slug": "is taken"})
 
 
-def _schedule(fields: Mapping[str, Any]) -> engine.Schedule:
-    return engine.Schedule(
-        timezone=fields["timezone"],
-        slot_minutes=fields["slot_minutes"],
-        gap_minutes=fields["gap_minutes"],
-        weekly_hours=hours.parse_weekly_hours(fields["weekly_hours"]),
-        closures=frozenset(date.fromisoformat(d) for d in fields["closures"]),
-    )
-
-
 def _plan(session: Session, game: Game, fields: Mapping[str, Any], *, now: datetime, default_days: int) -> ReconcilePlan:
     stored = _stored_future_slots(session, game, now)
     horizon = _horizon(session, game, fields, now=now, default_days=default_days, stored=stored)
     wanted = [
-        s for s in engine.slots_between(_schedule(fields), horizon.first, horizon.last) if s.starts_at > now
+        s for s in engine.slots_between(engine.schedule_from(fields), horizon.first, horizon.last) if s.starts_at > now
     ]
     return plan_reconcile(stored, wanted, capacity=fields["capacity"], create=fields["is_active"])
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
-from .hours import OpeningRange, ScheduleError, WeeklyHours
+from .hours import OpeningRange, ScheduleError, WeeklyHours, parse_weekly_hours
 
 UTC = timezone.utc
 _MIDNIGHT = time(0)
@@ -53,6 +53,17 @@ class Schedule:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def schedule_from(settings: Mapping[str, Any]) -> Schedule:
+    """The schedule a game's stored settings describe (JSON weekly hours, ISO closure dates)."""
+    return Schedule(
+        timezone=settings["timezone"],
+        slot_minutes=settings["slot_minutes"],
+        gap_minutes=settings.get("gap_minutes") or 0,
+        weekly_hours=parse_weekly_hours(settings["weekly_hours"]),
+        closures=frozenset(date.fromisoformat(d) for d in settings.get("closures") or ()),
+    )
 
 
 # --- local time ------------------------------------------------------------------------
