@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,7 @@ from tests.conftest import free_port, settings_for
 from staff_helpers import PASSWORD, post_form
 
 LOCKED = "Too many failed logins; try again in"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def log_in(client, username="alice", password=PASSWORD, address="127.0.0.1"):
@@ -143,3 +148,19 @@ def test_the_embedded_default_throttles_in_its_process_cache(any_app, password_h
     client = any_app.test_client()
     fail(client, 5)
     assert log_in(client).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("LOGIN_MAX_FAILURES", "abc", "LOGIN_MAX_FAILURES='abc' is not a whole number"),
+        ("LOGIN_MAX_FAILURES", "0", "LOGIN_MAX_FAILURES=0 is outside 1..1000"),  # 0 would lock everyone out
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "-3", "LOGIN_MAX_FAILURES_PER_ADDRESS=-3 is outside 1..10000"),
+        ("LOGIN_FAILURE_WINDOW", "15m", "LOGIN_FAILURE_WINDOW='15m' is not a whole number"),
+    ],
+)
+def test_a_bad_throttle_setting_stops_the_app_with_one_line(name, value, message):
+    env = {**os.environ, name: value}
+    result = subprocess.run([sys.executable, "-c", "import config"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"bookingapp: bad setting: {message}"
