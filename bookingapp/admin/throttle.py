@@ -13,7 +13,7 @@ import logging
 import math
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g
 
 from ..extensions import cache
 
@@ -47,6 +47,8 @@ def record_failed_login(username: str, address: str | None, *, now: datetime) ->
 
 def clear_failed_logins(username: str) -> None:
     """Forget the username's failures (after a successful login); never raises."""
+    if g.get("login_throttle_down"):
+        return
     try:
         cache.delete(_user_key(username))
     except Exception as exc:  # the login has succeeded: a cache outage must not undo it
@@ -84,10 +86,12 @@ def _recent(failures: list[float], stamp: float, window: int) -> list[float]:
 
 
 def _load(key: str) -> list[float]:
+    if g.get("login_throttle_down"):
+        return []
     try:
         value = cache.get(key)
     except Exception as exc:  # fail open: a login must work while the cache is away
-        log.warning("Login throttle skipped (cache unreachable): %s", exc)
+        _went_down("Login throttle skipped (cache unreachable): %s", exc)
         return []
     if not isinstance(value, (list, tuple)):
         return []
@@ -95,12 +99,20 @@ def _load(key: str) -> list[float]:
 
 
 def _store(key: str, failures: list[float], window: int) -> bool:
+    if g.get("login_throttle_down"):
+        return False
     try:
         cache.set(key, failures, timeout=window + _HOUSEKEEPING_MARGIN)
     except Exception as exc:  # fail open, as in _load
-        log.warning("Login failure not counted (cache unreachable): %s", exc)
+        _went_down("Login failure not counted (cache unreachable): %s", exc)
         return False
     return True
+
+
+def _went_down(message: str, exc: Exception) -> None:
+    # One timeout per request is enough: the rest of this login skips the cache.
+    g.login_throttle_down = True
+    log.warning(message, exc)
 
 
 def _describe(key: str, username: str, address: str | None) -> str:
