@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import RunTrigger
 from .claims import DailyClaim, claim_expired
-from .runs import abandon_runs, generate_slots, running_runs
+from .runs import abandon_runs, generate_slots, running_runs, stale_runs
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -87,7 +87,7 @@ def run_daily(app: Flask, claim: DailyClaim):
 def _run_daily(app: Flask, claim: DailyClaim):
     clock = app.extensions["clock"]
     log.info("Daily slot maintenance for %s started", claim.key)
-    _abandon_dead_daily_runs(app, claim.key)
+    _abandon_dead_runs(app, claim.key)
     # A session of its own that keeps what it loaded across commits: each game is read
     # once, so refreshing every game after every batch would only cost the worker time.
     session = Session(db.engine, expire_on_commit=False)
@@ -113,12 +113,16 @@ def _run_daily(app: Flask, claim: DailyClaim):
     return run
 
 
-def _abandon_dead_daily_runs(app: Flask, key: str) -> None:
+def _abandon_dead_runs(app: Flask, key: str) -> None:
     # We hold this boundary's claim, so an earlier run of it still "running" died with
-    # its worker; a run of an older boundary whose lease ran out died too.
+    # its worker; a run of an older boundary whose lease ran out died too. Other runs
+    # have no lease: one still "running" hours on lost its process.
+    clock = app.extensions["clock"]
     stale = [
         run.id
         for run in running_runs(db.session, RunTrigger.DAILY)
         if run.day_key == key or claim_expired(db.engine, run.day_key)
     ]
-    abandon_runs(db.session, stale, clock=app.extensions["clock"], reason="its worker stopped before it finished")
+    abandon_runs(db.session, stale, clock=clock, reason="its worker stopped before it finished")
+    forgotten = [run.id for run in stale_runs(db.session, clock.now())]
+    abandon_runs(db.session, forgotten, clock=clock, reason="still running hours later: its process stopped")

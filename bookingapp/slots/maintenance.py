@@ -17,12 +17,12 @@ from typing import Callable
 from flask import Flask, current_app, request
 from sqlalchemy import select
 
-from ..extensions import app_clock, cache, db, redis_client, redis_key
+from ..extensions import app_clock, cache, db, now, redis_client, redis_key
 from ..models import Game, RunStatus, RunTrigger
 from .boundary import Boundary, active_zones, daily_boundary
 from .claims import DailyClaim, Outcome, RedisHealth, claim_day, claim_expired, clear_markers, day_state, forget_done
 from .daily import run_daily
-from .runs import generate_slots
+from .runs import STALE_RUN_AGE, generate_slots
 from .status import window_status
 
 log = logging.getLogger("bookingapp.slots")
@@ -258,7 +258,11 @@ def describe_today() -> str:
 
 
 def run_state(run) -> str:
-    """A run's status for operators: a daily run still "running" after its lease ran out died."""
-    if run.status is RunStatus.RUNNING and run.trigger is RunTrigger.DAILY and claim_expired(db.engine, run.day_key):
+    """A run's status for operators, saying when one shown as running has likely died."""
+    if run.status is not RunStatus.RUNNING:
+        return run.status.value
+    if run.trigger is RunTrigger.DAILY and claim_expired(db.engine, run.day_key):
         return "running? (its lease ran out: the worker likely died; the next run retries)"
+    if run.trigger is not RunTrigger.DAILY and now() - run.started_at > STALE_RUN_AGE:
+        return "running? (started hours ago: its process likely stopped; the next daily run marks it)"
     return run.status.value

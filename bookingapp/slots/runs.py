@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import select, update
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 from ..models import MaintenanceRun, RunStatus, RunTrigger
 from .clock import Clock
 from .generator import BATCH_GAMES, GenerationResult, active_games, ensure_games
+
+# No cli, view or admin run lasts this long; one still "running" after it has died.
+STALE_RUN_AGE = timedelta(hours=6)
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -114,6 +118,24 @@ def abandon_runs(session: Session, run_ids: Sequence[int], *, clock: Clock, reas
     if count:
         log.warning("Marked %d maintenance run(s) as abandoned: %s", count, reason)
     return count
+
+
+def stale_runs(session: Session, now: datetime) -> list[MaintenanceRun]:
+    """Runs other than daily ones still "running" long after any of them would have ended.
+
+    A cli, view or admin pass writes one game or a few windows in seconds; a row still
+    running hours later lost its process (killed, recycled, host gone) with no lease to
+    tell. Daily runs have their lease and are judged by it.
+    """
+    return list(
+        session.scalars(
+            select(MaintenanceRun).where(
+                MaintenanceRun.trigger != RunTrigger.DAILY,
+                MaintenanceRun.status == RunStatus.RUNNING,
+                MaintenanceRun.started_at < now - STALE_RUN_AGE,
+            )
+        )
+    )
 
 
 def running_runs(session: Session, trigger: RunTrigger) -> list[MaintenanceRun]:

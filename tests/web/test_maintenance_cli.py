@@ -1,7 +1,7 @@
 """What operators type about maintenance: status, reset-markers, a run from `flask shell`."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -56,6 +56,21 @@ def test_status_says_when_a_running_daily_run_has_lost_its_worker(runner, make_g
     db.session.commit()
     output = runner.invoke(args=["slots", "status"]).output
     assert "daily running? (its lease ran out" in output
+
+
+def test_a_cli_run_still_running_hours_later_is_flagged_then_marked_by_the_daily_run(runner, make_game, clock):
+    make_game()
+    hours_ago = MaintenanceRun(trigger=RunTrigger.CLI, started_at=clock.now() - timedelta(hours=7))
+    just_now = MaintenanceRun(trigger=RunTrigger.ADMIN, started_at=clock.now() - timedelta(minutes=5))
+    db.session.add_all([hours_ago, just_now])
+    db.session.commit()
+    output = runner.invoke(args=["slots", "status"]).output
+    assert "cli running? (started hours ago" in output
+    assert "admin running started" in output
+    maintain_all_games()
+    db.session.expire_all()
+    assert hours_ago.status is RunStatus.FAILED and hours_ago.error.startswith("abandoned: still running hours later")
+    assert just_now.status is RunStatus.RUNNING
 
 
 def test_reset_markers_forgets_the_day_and_the_game_checks(runner, make_game):
