@@ -5,6 +5,10 @@ Each key holds the clock times (epoch seconds) of its recent failures in the sha
 recent; the cache's own expiry is only housekeeping, so an injected clock is obeyed even
 though Redis and SimpleCache expire keys in real time. A cache outage never blocks a login:
 the throttle is skipped (fail open) and the outage logged.
+
+The check comes before the (slow) password check and the count after it, and a count is a
+read-modify-write: logins in flight at the same moment can slip past a limit by at most
+their number (the workers' concurrency), which keeps guessing at a crawl all the same.
 """
 from __future__ import annotations
 
