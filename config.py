@@ -71,6 +71,11 @@ class Config:
     SLOTS_RETRY_AFTER = env_int("SLOTS_RETRY_AFTER", 120, low=1, high=86400)
     SLOTS_RECHECK_SECONDS = env_int("SLOTS_RECHECK_SECONDS", 5, low=1, high=3600)
     SLOTS_CLOCK_FILE = os.environ.get("SLOTS_CLOCK_FILE") or None  # tests only: a shared fake clock
+    # Staff login throttling: after this many failures within the window (seconds) a
+    # username, or a client address, is refused until the oldest failure leaves the window.
+    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, low=1, high=1000)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, low=1, high=10000)
+    LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, low=1, high=7 * 86400)
     BOOKING_DEFAULT_TIMEZONE = os.environ.get("BOOKING_DEFAULT_TIMEZONE", "UTC")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ from ..accounts import authenticate
 from ..extensions import db, now
 from . import bp
 from .forms import ActionForm, LoginForm
+from .throttle import clear_failed_logins, lockout_seconds, record_failed_login, wait_in_words
 
 
 def _safe_next(target: str | None) -> str:
@@ -26,13 +27,25 @@ def login():
     """Show the login form; log a staff user in and send them where they were going."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(db.session, form.username.data or "", form.password.data or "", now=now())
+        username, address = form.username.data or "", request.remote_addr  # never X-Forwarded-For
+        wait = lockout_seconds(username, address, now=now())
+        if wait:
+            return _locked_out(form, wait)
+        user = authenticate(db.session, username, form.password.data or "", now=now())
         if user is not None:
+            clear_failed_logins(username)
             login_user(user)
             return redirect(_safe_next(form.next.data))
+        record_failed_login(username, address, now=now())
         flash("Wrong username or password.", "error")
     status = 401 if request.method == "POST" else 200
     return render_template("admin/login.html", form=form), status
+
+
+def _locked_out(form: LoginForm, wait: int):
+    """Refuse without checking the password: a lockout holds even for the right one."""
+    flash(f"Too many failed logins; try again in {wait_in_words(wait)}.", "error")
+    return render_template("admin/login.html", form=form), 429, {"Retry-After": str(wait)}
 
 
 @bp.post("/logout")
