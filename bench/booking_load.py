@@ -39,11 +39,12 @@ from support import migrate, throwaway_database, whole_number  # first: sets sys
 from loadgen import forget_access_log, run_wrk, server_times, start_gunicorn
 
 from bookingapp import create_app
-from bookingapp.booking import service
+from bookingapp.services import bookings as service
 from bookingapp.extensions import db
-from bookingapp.games.service import create_game
+from bookingapp.services.games import create_game
 from bookingapp.models import Booking, BookingStatus, Game, Slot
-from bookingapp.slots import engine, generator
+from bookingapp.core import engine
+from bookingapp.services import generation as generator
 
 UTC = timezone.utc
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")

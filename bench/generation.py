@@ -34,10 +34,11 @@ from sqlalchemy import func, select, text
 from support import Stopwatch, migrate, stopwatch, throwaway_database, whole_number  # first: sets sys.path
 from bookingapp import create_app
 from bookingapp.extensions import db
-from bookingapp.games.service import create_game
+from bookingapp.services.games import create_game
 from bookingapp.models import Slot
-from bookingapp.slots import bulk, engine, generator
-from bookingapp.slots.clock import ManualClock
+from bookingapp.services import bulk, generation as generator
+from bookingapp.core import engine
+from bookingapp.core.clock import ManualClock
 
 UTC = timezone.utc
 # A Monday whose 14-day window holds Europe's spring-forward (28 March) and

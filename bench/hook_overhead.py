@@ -77,7 +77,7 @@ def prepare(url: str, games: int) -> None:
 
     from bookingapp import create_app
     from bookingapp.extensions import db
-    from bookingapp.games.service import create_game
+    from bookingapp.services.games import create_game
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SLOTS_MAINTENANCE_ENABLED": False})
     with app.app_context():
@@ -273,7 +273,7 @@ ROUNDS_OFF: list[tuple[float, float]] = []
 
 
 def compare_on_off(binary: str, url: str, on: Server, off: Server, args) -> None:
-    from bookingapp.slots.boundary import daily_boundary
+    from bookingapp.core.boundary import daily_boundary
 
     requests.get(on.url + PAGE)
     took = wait_for(url, daily_boundary(["Europe/London"], datetime.now(UTC)).key, "succeeded")

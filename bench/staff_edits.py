@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 
 from bookingapp import create_app
 from bookingapp.extensions import db
-from bookingapp.games.reconcile import preview_game_change, update_game
-from bookingapp.games.service import create_game
+from bookingapp.services.reconcile import preview_game_change, update_game
+from bookingapp.services.games import create_game
 from bookingapp.models import Game, Slot
-from bookingapp.slots import generator
+from bookingapp.services import generation as generator
 
 NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
 HOURS = {d: [["10:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

@@ -1,81 +1,18 @@
-"""bookingapp: a booking site whose games always show a rolling window of slots."""
+"""bookingapp: a booking site whose games always show a rolling window of slots.
+
+Importing the package loads nothing else, so ``bookingapp.core`` stays importable without
+Flask or a database; ``create_app`` loads the app (``bookingapp.app``) when called.
+"""
 from __future__ import annotations
 
-import logging
-import os
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from config import Config
-
-from .extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
-from .slots.clock import Clock, clock_from_config
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Flask
 
 
-def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints, commands."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(Config)
-    if isinstance(config, Mapping):
-        app.config.from_mapping(config)
-    elif config is not None:
-        app.config.from_object(config)
-    _configure_logging(app)
-    app.extensions["clock"] = clock or clock_from_config(app.config)
-    _init_extensions(app)
-    _register_blueprints(app)
-    _register_commands(app)
-    _register_maintenance(app)
-    return app
+def create_app(config: Any = None, *, clock: Any = None) -> "Flask":
+    """Build the app: settings, extensions, blueprints, commands (see ``bookingapp.app``)."""
+    from bookingapp.app import create_app as build
 
-
-def _configure_logging(app: Flask) -> None:
-    logger = logging.getLogger("bookingapp")
-    if not logger.handlers and not app.testing:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-
-
-def _init_extensions(app: Flask) -> None:
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        os.makedirs(app.instance_path, exist_ok=True)
-    db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True)
-    init_redis(app)
-    for key, value in cache_config(app).items():
-        app.config.setdefault(key, value)
-    cache.init_app(app)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-
-
-def _register_blueprints(app: Flask) -> None:
-    from .api import bp as api_bp
-    from .api.errors import register_http_errors
-    from .booking import bp as booking_bp
-    from .admin import bp as admin_bp
-
-    app.register_blueprint(booking_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # the API authenticates by token, not by cookie
-    register_http_errors(app)
-
-
-def _register_maintenance(app: Flask) -> None:
-    from .health import bp as health_bp
-    from .slots.maintenance import install_daily_hook
-
-    app.register_blueprint(health_bp)
-    install_daily_hook(app)
-
-
-def _register_commands(app: Flask) -> None:
-    from .cli import admin_cli, demo_cli, slots_cli
-
-    app.cli.add_command(slots_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(admin_cli)
+    return build(config, clock=clock)

@@ -1,8 +1,15 @@
-"""Domain errors. Each entry point translates them: pages flash, the API answers JSON,
-the CLI prints one line and exits 1."""
+"""Domain errors, and the one place that turns them (and HTTP errors) into answers.
+
+Services raise a ``DomainError``; the blueprints register ``json_errors`` (the API) or
+``page_errors`` (customer pages) here, the staff pages answer a poll with
+``error_response`` when ``wants_json()``, and the CLI prints ``cli_message`` and exits 1.
+"""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
@@ -67,3 +74,51 @@ class SlotClosed(DomainError):
 class BadCancelToken(DomainError):
     code = "bad_cancel_token"
     status = 403
+
+
+def error_response(status: int, code: str, message: str, fields: Mapping[str, str] | None = None) -> Response:
+    """The JSON error shape every JSON answer uses: ``{"error": {"code", "message", "fields"}}``."""
+    response = jsonify({"error": {"code": code, "message": message, "fields": dict(fields or {})}})
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    """Whether the client prefers a JSON answer (a page's script) to HTML."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def cli_message(exc: DomainError) -> str:
+    """One line for the CLI: each bad field with its reason, or the message when none is named."""
+    return "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
+
+
+def json_errors(bp: Blueprint) -> None:
+    """Answer domain errors raised under ``bp`` as JSON."""
+
+    @bp.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+def page_errors(bp: Blueprint, render: Callable[[str, int], object]) -> None:
+    """Answer domain errors raised under ``bp`` with a page: ``render(message, status)``."""
+
+    @bp.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        status = exc.status if exc.status in (403, 404) else 400
+        return render(exc.message, status), status
+
+
+def register_http_errors(app: Flask, json_prefix: str) -> None:
+    """Answer HTTP errors (404, 405, 413, 500…) under ``json_prefix`` as JSON, elsewhere as usual."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith(json_prefix + "/") or request.path == json_prefix:
+            code = (exc.name or "error").lower().replace(" ", "_")
+            response = error_response(exc.code or 500, code, exc.description or exc.name)
+            if exc.code == 405 and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
+        return exc

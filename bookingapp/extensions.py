@@ -14,7 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .slots.clock import Clock
+from bookingapp.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from sqlalchemy import select, text
 
-from .extensions import db, redis_client
-from .models import MaintenanceRun, RunTrigger
-from .slots.claims import REDIS_ERRORS
-from .slots.runs import error_line, run_to_json
+from bookingapp.extensions import db, redis_client
+from bookingapp.models import MaintenanceRun, RunTrigger
+from bookingapp.services.claims import REDIS_ERRORS
+from bookingapp.services.runs import error_line, run_to_json
 
 bp = Blueprint("health", __name__)
 

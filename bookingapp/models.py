@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db, login_manager
-from .slots.engine import Schedule, schedule_from
+from bookingapp.extensions import db, login_manager
+from bookingapp.core.engine import Schedule, schedule_from
 
 UTC = timezone.utc
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bookingapp.extensions import db
 from bookingapp.models import Slot
-from bookingapp.slots.generator import ensure_window
+from bookingapp.services.generation import ensure_window
 
 
 def fill(game, clock, days: int = 7) -> None:

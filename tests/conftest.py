@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from bookingapp import create_app
 from bookingapp.extensions import db
-from bookingapp.games.service import create_game
-from bookingapp.slots.clock import ManualClock
+from bookingapp.services.games import create_game
+from bookingapp.core.clock import ManualClock
 from config import TestConfig
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bookingapp.extensions import db
-from bookingapp.games.reconcile import update_game
+from bookingapp.services.reconcile import update_game
 from bookingapp.models import Game, Slot
-from bookingapp.slots import engine
+from bookingapp.core import engine
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # From make_game's 10:00-22:00 in 60-minute slots to 12:00-20:00 in 90-minute ones.

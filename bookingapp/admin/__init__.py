@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from ..api.errors import error_response
-from ..extensions import login_manager
+from bookingapp.errors import error_response, wants_json
+from bookingapp.extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,9 +26,4 @@ def _require_staff():
     return login_manager.unauthorized()
 
 
-def wants_json() -> bool:
-    """Whether the client prefers a JSON answer (the page's script) to HTML."""
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
-from . import auth, routes  # noqa: E402,F401  (registers the views on bp)
+from bookingapp.admin import auth, routes  # noqa: E402,F401  (registers the views on bp)

@@ -17,12 +17,13 @@ import redis
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from ..extensions import db
-from ..models import Game, RunStatus, RunTrigger
-from ..slots import engine
-from ..slots.generator import DayRange, GamePlan, write_slots
-from ..slots.maintenance import forget_game_check, submit
-from ..slots.runs import finish_run, start_run
+from bookingapp.extensions import db
+from bookingapp.models import Game, RunStatus, RunTrigger
+from bookingapp.core import engine
+from bookingapp.services.generation import DayRange, GamePlan, write_slots
+from bookingapp.services.checks import forget_game_check
+from bookingapp.maintenance.pool import submit
+from bookingapp.services.runs import finish_run, start_run
 
 log = logging.getLogger("bookingapp.slots")
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from flask import current_app, g
 
-from ..extensions import cache
+from bookingapp.extensions import cache
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
 """The JSON API. Every error answers ``{"error": {"code", "message", "fields"}}``."""
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+from bookingapp.errors import json_errors
 
-from . import errors  # noqa: E402,F401  (registers the error handlers on bp)
-from . import staff  # noqa: E402,F401  (the staff endpoints, behind bearer tokens)
-from . import public  # noqa: E402,F401  (games, slots and bookings for customers)
+bp = Blueprint("api", __name__, url_prefix="/api")
+json_errors(bp)
+
+from bookingapp.api import staff  # noqa: E402,F401  (the staff endpoints, behind bearer tokens)
+from bookingapp.api import public  # noqa: E402,F401  (games, slots and bookings for customers)

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request, url_for
 
-from ..booking import service
-from ..booking.catalog import get_active_game, list_active_games
-from ..errors import ValidationError
-from ..extensions import db, now
-from ..games.serialize import game_to_json
-from ..models import Booking, Game
-from ..slots import engine
-from . import bp
-from .errors import json_object
+from bookingapp.services import bookings as service
+from bookingapp.services.catalog import get_active_game, list_active_games
+from bookingapp.errors import ValidationError
+from bookingapp.extensions import db, now
+from bookingapp.api.serialize import game_to_json
+from bookingapp.models import Booking, Game
+from bookingapp.core import engine
+from bookingapp.api import bp
+from bookingapp.api.body import json_object
 
 MAX_RANGE_DAYS = 366
 EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)

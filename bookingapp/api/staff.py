@@ -6,16 +6,17 @@ from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from ..accounts import token_for
-from ..errors import GameNotFound, ValidationError
-from ..extensions import db, now
-from ..games.overview import get_game
-from ..games.reconcile import preview_game_change, update_game
-from ..games.serialize import game_to_json as game_json
-from ..games.service import create_game
-from ..slots.runs import recent_runs, run_to_json
-from . import bp
-from .errors import error_response, json_object
+from bookingapp.services.accounts import token_for
+from bookingapp.errors import GameNotFound, ValidationError
+from bookingapp.extensions import db, now
+from bookingapp.services.overview import get_game
+from bookingapp.services.reconcile import preview_game_change, update_game
+from bookingapp.api.serialize import game_to_json as game_json
+from bookingapp.services.games import create_game
+from bookingapp.services.runs import recent_runs, run_to_json
+from bookingapp.api import bp
+from bookingapp.errors import error_response
+from bookingapp.api.body import json_object
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
 _DIGITS = re.compile(r"[0-9]{1,9}")

@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 from bookingapp import create_app
 from bookingapp.extensions import db
 from bookingapp.models import StaffUser
-from bookingapp.slots.clock import ManualClock
+from bookingapp.core.clock import ManualClock
 from live_server import LiveServer
 from tests.conftest import DEFAULT_NOW, empty_tables, settings_for
 

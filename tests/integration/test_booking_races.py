@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from booking_helpers import fill, slot_at
-from bookingapp.booking import service
+from bookingapp.services import bookings as service
 from bookingapp.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import Booking, BookingStatus

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from booking_helpers import fill, slot_at
-from bookingapp.booking import service, tokens
-from bookingapp.booking.catalog import get_active_game, list_active_games, next_free_starts
+from bookingapp.services import bookings as service
+from bookingapp.core import tokens
+from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.errors import (
     BadCancelToken, BookingNotFound, GameNotFound, SlotClosed, SlotFull, SlotNotFound, ValidationError,
 )
@@ -245,7 +246,7 @@ def test_listing_a_local_day_across_dst_takes_exactly_that_days_slots(any_app, c
 
 def _kept_off_schedule(game, clock, *hours):
     """Book one seat at each of ``hours`` today, then move opening to 12:00-20:00: those slots stay, off-schedule."""
-    from bookingapp.games.reconcile import update_game
+    from bookingapp.services.reconcile import update_game
 
     for hour in hours:
         _book(slot_at(game, TEN.replace(hour=hour)), clock)
@@ -284,7 +285,7 @@ def test_alternatives_walk_past_more_off_schedule_slots_than_they_list(any_app, 
 
 
 def test_a_slot_emptied_by_a_cancellation_and_left_off_schedule_is_not_a_next_free_slot(any_app, clock, make_game):
-    from bookingapp.games.reconcile import update_game
+    from bookingapp.services.reconcile import update_game
 
     game = make_game()
     fill(game, clock)

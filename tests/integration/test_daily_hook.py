@@ -9,8 +9,9 @@ from sqlalchemy import func, select, update
 
 from bookingapp.extensions import db, redis_client, redis_key
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots import generator, maintenance
-from bookingapp.slots.status import window_status
+from bookingapp.services import generation as generator
+from bookingapp.maintenance import hook as maintenance
+from bookingapp.services.status import window_status
 from tests.conftest import free_port
 
 UTC = timezone.utc

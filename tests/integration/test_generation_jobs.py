@@ -12,7 +12,7 @@ from bookingapp.admin import jobs
 from bookingapp.admin.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots.maintenance import background_pool
+from bookingapp.maintenance.pool import background_pool
 
 
 
@@ -107,7 +107,7 @@ def test_an_unknown_or_malformed_job_id_finds_nothing(app, job_id):
 
 @pytest.mark.parametrize("app_settings", [{"REDIS_URL": None}])
 def test_without_redis_progress_lives_in_this_process(any_app, clock):
-    from bookingapp.games.service import create_game
+    from bookingapp.services.games import create_game
 
     app = any_app
     assert app.extensions["redis"] is None

@@ -11,9 +11,10 @@ from sqlalchemy import delete, event, func, select
 from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots import engine, generator
-from bookingapp.slots.generator import ensure_games, ensure_window
-from bookingapp.slots.runs import generate_slots
+from bookingapp.core import engine
+from bookingapp.services import generation as generator
+from bookingapp.services.generation import ensure_games, ensure_window
+from bookingapp.services.runs import generate_slots
 
 UTC = timezone.utc
 SLOTS_PER_DAY = 12  # 10:00-22:00, 60-minute slots (make_game's default)

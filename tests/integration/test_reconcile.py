@@ -10,15 +10,9 @@ from sqlalchemy import delete, func, select
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.extensions import db
 from bookingapp.models import Booking, BookingStatus, Slot
-from bookingapp.games.reconcile import (
-    off_schedule_slots,
-    offered_slots,
-    preview_game_change,
-    set_game_active,
-    slot_is_offered,
-    update_game,
-)
-from bookingapp.slots.generator import ensure_window
+from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
+from bookingapp.services.slots import offered_slots, slot_is_offered
+from bookingapp.services.generation import ensure_window
 
 UTC = timezone.utc
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -230,7 +224,7 @@ def test_a_repair_pass_does_not_recreate_a_slot_over_a_kept_booking(any_app, clo
 
 
 def test_a_slot_blocked_by_a_kept_booking_does_not_count_as_a_missing_day(any_app, clock, make_game):
-    from bookingapp.slots.status import window_status
+    from bookingapp.services.status import window_status
 
     game = _filled(make_game, clock)
     _book(_slot(game, _at(14, 11)), 1)
@@ -242,7 +236,7 @@ def test_a_slot_blocked_by_a_kept_booking_does_not_count_as_a_missing_day(any_ap
 
 
 def test_the_customer_side_neither_lists_nor_books_an_off_schedule_slot(app, clock, make_game):
-    from bookingapp.booking import service as booking
+    from bookingapp.services import bookings as booking
     from bookingapp.errors import SlotNotFound
 
     game = _filled(make_game, clock)

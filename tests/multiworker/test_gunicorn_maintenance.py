@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.slots import engine
-from bookingapp.slots.boundary import local_midnight
-from bookingapp.slots.status import window_status
+from bookingapp.core import engine
+from bookingapp.core.boundary import local_midnight
+from bookingapp.services.status import window_status
 
 from tests.multiworker.gunicorn_server import ROOT, Gunicorn
 

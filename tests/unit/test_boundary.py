@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookingapp.slots.boundary import daily_boundary, local_midnight
+from bookingapp.core.boundary import daily_boundary, local_midnight
 
 UTC = timezone.utc
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bookingapp.slots import daily
+from bookingapp.maintenance import daily
 
 
 class FakeTime:

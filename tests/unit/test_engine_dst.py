@@ -16,14 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookingapp.slots.engine import (
-    Schedule,
-    existing_instant,
-    first_instant_at_or_after,
-    slots_between,
-    slots_for_day,
-)
-from bookingapp.slots.hours import WEEKDAYS, parse_weekly_hours
+from bookingapp.core.engine import Schedule, existing_instant, first_instant_at_or_after, slots_between, slots_for_day
+from bookingapp.core.hours import WEEKDAYS, parse_weekly_hours
 
 
 def utc(text: str) -> datetime:

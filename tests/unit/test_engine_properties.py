@@ -13,14 +13,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookingapp.slots.engine import Schedule, slots_between, slots_for_day
-from bookingapp.slots.hours import (
-    MINUTES_PER_DAY,
-    WEEKDAYS,
-    OpeningRange,
-    parse_weekly_hours,
-    schedule_problems,
-)
+from bookingapp.core.engine import Schedule, slots_between, slots_for_day
+from bookingapp.core.hours import MINUTES_PER_DAY, WEEKDAYS, OpeningRange, parse_weekly_hours, schedule_problems
 
 UTC = timezone.utc
 WEEK = 7 * MINUTES_PER_DAY

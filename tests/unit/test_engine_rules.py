@@ -6,15 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookingapp.slots.engine import (
-    Schedule,
-    dates_between,
-    local_today,
-    slots_between,
-    slots_for_day,
-    window_dates,
-)
-from bookingapp.slots.hours import WEEKDAYS, ScheduleError, parse_weekly_hours, weekly_hours_to_json
+from bookingapp.core.engine import Schedule, dates_between, local_today, slots_between, slots_for_day, window_dates
+from bookingapp.core.hours import WEEKDAYS, ScheduleError, parse_weekly_hours, weekly_hours_to_json
 
 MONDAY = date(2027, 6, 14)
 TUESDAY = MONDAY + timedelta(days=1)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bookingapp.slots.clock import FileClock, SystemClock, clock_from_config
+from bookingapp.core.clock import FileClock, SystemClock, clock_from_config
 
 UTC = timezone.utc
 

@@ -6,18 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookingapp.slots.hours import (
-    MAX_SLOT_MINUTES,
-    MINUTES_PER_DAY,
-    WEEKDAYS,
-    OpeningRange,
-    ScheduleError,
-    parse_range,
-    parse_time,
-    parse_weekly_hours,
-    schedule_problems,
-    validate_timezone,
-)
+from bookingapp.core.hours import MAX_SLOT_MINUTES, MINUTES_PER_DAY, WEEKDAYS, OpeningRange, ScheduleError, parse_range, parse_time, parse_weekly_hours, schedule_problems, validate_timezone
 
 # --- parse_time -------------------------------------------------------------------------
 

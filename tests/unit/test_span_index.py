@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bookingapp.slots.spans import SpanIndex
+from bookingapp.core.spans import SpanIndex
 
 BASE = datetime(2027, 1, 14, tzinfo=timezone.utc)
 

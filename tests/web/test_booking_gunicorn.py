@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bookingapp.extensions import db
 from bookingapp.models import Slot
-from bookingapp.slots.generator import ensure_window
+from bookingapp.services.generation import ensure_window
 from tests.multiworker.gunicorn_server import Gunicorn
 
 WORKERS = 3

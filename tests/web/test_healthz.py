@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp.slots.maintenance import maintain_all_games
+from bookingapp.maintenance.operator import maintain_all_games
 from tests.conftest import free_port
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from werkzeug.security import generate_password_hash
 
-from bookingapp.accounts import create_api_token
+from bookingapp.services.accounts import create_api_token
 from bookingapp.extensions import db
 from bookingapp.models import StaffUser
 
@@ -62,7 +62,7 @@ def api(app, api_token):
 @pytest.fixture
 def drain_pool(app):
     """Wait for the background pool's work (generation jobs) to finish."""
-    from bookingapp.slots.maintenance import background_pool
+    from bookingapp.maintenance.pool import background_pool
 
     def drain():
         background_pool(app)

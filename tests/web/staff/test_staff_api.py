@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import Game, RunTrigger, Slot
-from bookingapp.slots.generator import ensure_window
-from bookingapp.slots.runs import generate_slots
+from bookingapp.services.generation import ensure_window
+from bookingapp.services.runs import generate_slots
 from tests.conftest import free_port
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

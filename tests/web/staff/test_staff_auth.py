@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp.accounts import create_api_token
+from bookingapp.services.accounts import create_api_token
 from bookingapp.extensions import db
 from bookingapp.models import ApiToken, StaffUser
 

@@ -5,7 +5,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from bookingapp.accounts import authenticate
+from bookingapp.services.accounts import authenticate
 from bookingapp.extensions import db
 from bookingapp.models import ApiToken, StaffUser
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
-from bookingapp.slots.generator import ensure_window
+from bookingapp.services.generation import ensure_window
 
 from staff_helpers import csrf_from
 
@@ -189,7 +189,7 @@ def test_generate_now_without_javascript_runs_a_job_and_the_page_says_when_done(
 
 
 def test_the_run_history_lists_runs_newest_first(staff_client, make_game, drain_pool):
-    from bookingapp.slots.runs import generate_slots
+    from bookingapp.services.runs import generate_slots
     from bookingapp.models import RunTrigger as T
 
     make_game()

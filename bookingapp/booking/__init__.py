@@ -1,6 +1,0 @@
-"""Customer pages."""
-from flask import Blueprint
-
-bp = Blueprint("booking", __name__)
-
-from . import display, routes  # noqa: E402,F401  (registers the filters and views on bp)

@@ -1,0 +1,284 @@
+"""Booking: list what can be booked, book seats, cancel — never oversold.
+
+A booking is one conditional UPDATE of the slot's seats (the database decides, under
+the row lock, whether the seats are still free and the slot still open) plus the
+booking row, in one transaction. Cancelling is a conditional status transition, so
+seats are freed exactly once however many requests race.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
+from bookingapp.services.slots import offered_slots, slot_is_offered
+from bookingapp.models import Booking, BookingMode, BookingStatus, Game, Slot
+from bookingapp.core import engine
+from bookingapp.core import tokens
+from bookingapp.services.booking_input import check_party_fits, clean_booking_request
+
+REFERENCE_ATTEMPTS = 5
+_SLOTS = Slot.__table__
+_BOOKINGS = Booking.__table__
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    """A slot as customers see it: times in the game's zone, seats they can book now."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    available: int
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    booking: Booking
+    cancel_token: str  # shown once; only its hash is stored
+
+
+def earliest_start(game: Game, now: datetime) -> datetime:
+    """The earliest start a customer may still book: now plus the game's minimum notice."""
+    return now + timedelta(minutes=game.min_notice_minutes or 0)
+
+
+def seats_free(game: Game, capacity: int, booked: int) -> int:
+    """Seats one booking can take: a private slot is all or nothing."""
+    if game.booking_mode is BookingMode.PRIVATE:
+        return capacity if booked == 0 else 0
+    return capacity - booked
+
+
+def local_days_bounds(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants at which local date ``first`` begins and the day after ``last`` begins."""
+    tz = ZoneInfo(zone)
+    lower = engine.first_instant_at_or_after(datetime.combine(first, time(0)), tz)
+    upper = engine.first_instant_at_or_after(datetime.combine(last + timedelta(days=1), time(0)), tz)
+    return lower, upper
+
+
+def slot_listing_query(game_id: uuid.UUID, lower: datetime, upper: datetime) -> Select:
+    """The game's slots starting in ``[lower, upper)``, by start (served by the (game_id, starts_at) index)."""
+    return (
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
+        .where(Slot.game_id == game_id, Slot.starts_at >= lower, Slot.starts_at < upper)
+        .order_by(Slot.starts_at)
+    )
+
+def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: date, now: datetime) -> list[SlotOffer]:
+    """Slots of ``game`` on local dates ``day_from..day_to`` still open for booking, full ones included.
+
+    Past slots and those inside the minimum notice are left out; full ones come with
+    ``available == 0``. Reading never generates slots.
+    """
+    lower, upper = local_days_bounds(game.timezone, day_from, day_to)
+    lower = max(lower, earliest_start(game, now))
+    if lower >= upper:
+        return []
+    return _offers(game, session.execute(slot_listing_query(game.id, lower, upper)))
+
+
+@dataclass(frozen=True)
+class DayOffers:
+    day: date
+    slots: list[SlotOffer]
+
+
+def bookable_window(session: Session, game: Game, now: datetime, default_days: int) -> list[DayOffers]:
+    """Each local day of the game's window with its slots that still have a free seat."""
+    first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
+    by_day: dict[date, list[SlotOffer]] = {day: [] for day in engine.dates_between(first, last)}
+    for offer in list_bookable_slots(session, game, first, last, now):
+        if offer.available > 0:
+            by_day[offer.starts_at.date()].append(offer)
+    return [DayOffers(day, offers) for day, offers in by_day.items()]
+
+
+def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: int = 1, limit: int = 3) -> list[SlotOffer]:
+    """The next ``limit`` slots of ``game`` that could still take ``party_size`` players.
+
+    Off-schedule slots are passed over and the walk goes on past them, so fewer come
+    back only when fewer such slots exist.
+    """
+    offers: list[SlotOffer] = []
+    after, page = None, limit
+    while len(offers) < limit:
+        rows = session.execute(_free_slots_query(game, now, party_size, after, page)).all()
+        offers.extend(_offers(game, rows))
+        if len(rows) < page:
+            break
+        # Off-schedule slots took some of the page: read on after it, in larger pages.
+        after, page = rows[-1].starts_at, page * 2
+    return offers[:limit]
+
+
+def _free_slots_query(game: Game, now: datetime, party_size: int, after: datetime | None, page: int) -> Select:
+    query = (
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
+        .where(Slot.game_id == game.id, Slot.starts_at >= earliest_start(game, now))
+        .where(Slot.booked + party_size <= Slot.capacity)
+        .order_by(Slot.starts_at)
+        .limit(page)
+    )
+    if after is not None:
+        query = query.where(Slot.starts_at > after)
+    if game.booking_mode is BookingMode.PRIVATE:
+        query = query.where(Slot.booked == 0)
+    return query
+
+
+def _offers(game: Game, rows) -> list[SlotOffer]:
+    tz = ZoneInfo(game.timezone)
+    # Slots kept off-schedule after an edit (for the bookings they hold) are not offered.
+    return [
+        SlotOffer(r.id, r.starts_at.astimezone(tz), r.ends_at.astimezone(tz), r.capacity,
+                  seats_free(game, r.capacity, r.booked))
+        for r in offered_slots(game, list(rows))
+    ]
+
+
+def book_slot(
+    session: Session, slot_id: object, name: object, email: object, party_size: object, now: datetime,
+    *, game_id: uuid.UUID | None = None,
+) -> NewBooking:
+    """Book ``party_size`` seats of a slot for a customer; commit and return the booking and its cancel token.
+
+    ``game_id`` restricts the slot to one game (the game page). Raises ValidationError,
+    SlotNotFound, SlotClosed (started or inside the minimum notice) or SlotFull.
+    """
+    slot_id, name, email, party_size = clean_booking_request(slot_id, name, email, party_size)
+    try:
+        slot, game = _open_slot(session, slot_id, game_id)
+        check_party_fits(party_size, slot.capacity, game.booking_mode, game.min_party)
+        earliest = earliest_start(game, now)
+        if slot.starts_at < earliest:
+            raise SlotClosed(_closed_message(slot, now))
+        if not _take_seats(session, slot.id, party_size, game.booking_mode, earliest):
+            raise _why_not_taken(session, slot.id, game, earliest)
+        token = tokens.new_cancel_token()
+        booking_id = _insert_booking(session, slot.id, name, email, party_size, tokens.hash_token(token), now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return NewBooking(session.get(Booking, booking_id), token)
+
+
+def _open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tuple[Slot, Game]:
+    query = select(Slot, Game).join(Game, Slot.game_id == Game.id).where(Slot.id == slot_id)
+    row = session.execute(query).one_or_none()
+    # A deactivated game's slots cannot be booked, though its bookings stand.
+    if (
+        row is None or not row.Game.is_active or (game_id is not None and row.Game.id != game_id)
+        or not slot_is_offered(row.Game, row.Slot)  # kept off-schedule after an edit
+    ):
+        raise SlotNotFound("There is no such slot open for booking.", {"slot_id": "no such slot"})
+    return row.Slot, row.Game
+
+
+def _take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, earliest: datetime) -> bool:
+    # The only write that decides whether seats are free: the row lock serialises
+    # racing bookings and each re-checks the condition against the latest row.
+    statement = (
+        update(_SLOTS)
+        .where(_SLOTS.c.id == slot_id)
+        .where(_SLOTS.c.booked + seats <= _SLOTS.c.capacity)
+        .where(_SLOTS.c.starts_at >= earliest)
+        .values(booked=_SLOTS.c.booked + seats)
+        .returning(_SLOTS.c.id)
+    )
+    if mode is BookingMode.PRIVATE:
+        statement = statement.where(_SLOTS.c.booked == 0)
+    return session.execute(statement).first() is not None
+
+
+def _why_not_taken(session: Session, slot_id: int, game: Game, earliest: datetime) -> Exception:
+    starts_at, capacity, booked = session.execute(
+        select(_SLOTS.c.starts_at, _SLOTS.c.capacity, _SLOTS.c.booked).where(_SLOTS.c.id == slot_id)
+    ).one()
+    if starts_at < earliest:
+        return SlotClosed("This slot is no longer open for booking.")
+    left = seats_free(game, capacity, booked)
+    if game.booking_mode is BookingMode.PRIVATE:
+        detail = "another group has booked this session"
+    elif left == 0:
+        detail = "no seats are left"
+    else:
+        detail = f"only {left} seat{'s' if left != 1 else ''} left"
+    return SlotFull(f"This slot is full for your party: {detail}.", {"party_size": detail})
+
+
+def _closed_message(slot: Slot, now: datetime) -> str:
+    if slot.starts_at <= now:
+        return "This slot has already started."
+    return "This slot starts too soon to be booked online."
+
+
+def _insert_booking(session, slot_id, name, email, party_size, token_hash, now) -> int:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for _ in range(REFERENCE_ATTEMPTS):
+        # ON CONFLICT keeps the transaction (and the seats just taken) alive on a
+        # reference collision; a fresh reference is simply tried again.
+        statement = (
+            insert(_BOOKINGS)
+            .values(
+                reference=tokens.new_reference(), slot_id=slot_id, customer_name=name, email=email,
+                party_size=party_size, status=BookingStatus.CONFIRMED, cancel_token_hash=token_hash,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["reference"])
+            .returning(_BOOKINGS.c.id)
+        )
+        booking_id = session.execute(statement).scalar()
+        if booking_id is not None:
+            return booking_id
+    raise RuntimeError(f"no free booking reference after {REFERENCE_ATTEMPTS} attempts")
+
+
+def get_booking(session: Session, reference: object, token: object) -> Booking:
+    """The booking with this reference, if ``token`` is its cancel token."""
+    normalized = tokens.normalize_reference(reference)
+    booking = None
+    if normalized is not None:
+        booking = session.scalar(select(Booking).where(Booking.reference == normalized))
+    if booking is None:
+        raise BookingNotFound("There is no booking with this reference.")
+    if not tokens.token_matches(token, booking.cancel_token_hash):
+        raise BadCancelToken("This link or token does not match the booking.")
+    return booking
+
+
+def cancel_booking(session: Session, reference: object, token: object, now: datetime) -> Booking:
+    """Cancel a booking and free its seats, exactly once; cancelling again changes nothing."""
+    try:
+        booking = get_booking(session, reference, token)
+        if booking.is_cancelled:
+            return booking
+        if booking.slot.starts_at <= now:
+            raise SlotClosed("This session has already started; it can no longer be cancelled.")
+        cancelled = session.execute(
+            update(_BOOKINGS)
+            .where(_BOOKINGS.c.id == booking.id, _BOOKINGS.c.status == BookingStatus.CONFIRMED)
+            .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+            .returning(_BOOKINGS.c.slot_id, _BOOKINGS.c.party_size)
+        ).first()
+        # Only the request whose transition succeeded frees the seats.
+        if cancelled is not None:
+            session.execute(
+                update(_SLOTS).where(_SLOTS.c.id == cancelled.slot_id)
+                .values(booked=_SLOTS.c.booked - cancelled.party_size)
+            )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    session.refresh(booking)
+    return booking

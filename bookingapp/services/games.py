@@ -1,0 +1,189 @@
+"""Games: validate what staff (forms, API, CLI) send, create games."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bookingapp.errors import SlugTaken, ValidationError
+from bookingapp.models import BookingMode, Game
+from bookingapp.core import hours
+
+# A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
+BOOKING_MODE_VALUES = tuple(m.value for m in BookingMode)
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_CLOSURES = 1000
+CLOSURE_YEARS = (2000, 2199)  # a typo like 0225-12-25 is refused, not stored
+
+# field: (lowest, highest) for the whole-number settings of a game
+INT_LIMITS = {
+    "slot_minutes": (5, hours.MAX_SLOT_MINUTES),
+    "gap_minutes": (0, 720),
+    "capacity": (1, 500),
+    "days_ahead": (1, 366),
+    "min_notice_minutes": (0, 60 * 24 * 30),
+    "min_party": (1, 500),
+}
+DEFAULTS = {
+    "description": "",
+    "gap_minutes": 0,
+    "days_ahead": None,
+    "min_notice_minutes": 0,
+    "booking_mode": BookingMode.SHARED.value,
+    "min_party": 1,
+    "weekly_hours": {},
+    "closures": [],
+    "is_active": True,
+}
+FIELDS = (
+    "name", "slug", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
+    "days_ahead", "min_notice_minutes", "booking_mode", "min_party", "weekly_hours",
+    "closures", "is_active",
+)
+
+
+def slugify(name: str) -> str:
+    """A URL slug from a game name: "Escape Room #1" -> "escape-room-1"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80].strip("-")
+
+
+def validate_game(data: Mapping[str, Any], *, current: Game | None = None) -> dict[str, Any]:
+    """Check game fields; return them cleaned (with defaults when creating).
+
+    With ``current`` only the given fields change and the rest come from the game.
+    Raises ValidationError naming every bad field.
+    """
+    problems: dict[str, str] = {}
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        problems["_"] = f"unknown field(s): {', '.join(map(str, unknown))[:200]}"
+    merged = {**(_fields_of(current) if current else DEFAULTS), **{k: v for k, v in data.items() if k in FIELDS}}
+    clean: dict[str, Any] = {}
+    _check_text(merged, clean, problems)
+    _check_numbers(merged, clean, problems)
+    _check_schedule(merged, clean, problems)
+    if problems:
+        raise ValidationError(problems)
+    return clean
+
+
+def _fields_of(game: Game) -> dict[str, Any]:
+    values = {name: getattr(game, name) for name in FIELDS}
+    values["booking_mode"] = game.booking_mode.value
+    return values
+
+
+def _check_text(data, clean, problems) -> None:
+    _check_name_and_slug(data, clean, problems)
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > 2000:
+        problems["description"] = "must be text of at most 2000 characters"
+    elif _has_control(description, allowed="\n\r\t"):
+        problems["description"] = "must not contain control characters other than line breaks and tabs"
+    else:
+        clean["description"] = description.strip()
+    mode = data.get("booking_mode")
+    if mode not in BOOKING_MODE_VALUES:
+        problems["booking_mode"] = "must be 'shared' or 'private'"
+    else:
+        clean["booking_mode"] = BookingMode(mode)
+    if not isinstance(data.get("is_active"), bool):
+        problems["is_active"] = "must be true or false"
+    else:
+        clean["is_active"] = data["is_active"]
+
+
+def _check_name_and_slug(data, clean, problems) -> None:
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems["name"] = "is required"
+    elif len(name.strip()) > 120:
+        problems["name"] = "must be at most 120 characters"
+    elif _has_control(name.strip()):
+        problems["name"] = "must not contain control characters"
+    else:
+        clean["name"] = name.strip()
+    slug = data.get("slug") or (slugify(clean["name"]) if "name" in clean else None)
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug) or len(slug) > 80:
+        problems["slug"] = "must be lowercase letters, digits and single dashes (at most 80)"
+    else:
+        clean["slug"] = slug
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    # PostgreSQL refuses NUL in text, no other control character belongs on a page, and a
+    # lone surrogate (which JSON can carry) cannot even be encoded to be stored.
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
+
+
+def _check_numbers(data, clean, problems) -> None:
+    for name, (low, high) in INT_LIMITS.items():
+        value = data.get(name)
+        if value is None and name == "days_ahead":
+            clean[name] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems[name] = "must be a whole number"
+        elif not low <= value <= high:
+            problems[name] = f"must be between {low} and {high}"
+        else:
+            clean[name] = value
+    if "min_party" in clean and "capacity" in clean and clean["min_party"] > clean["capacity"]:
+        problems["min_party"] = "cannot be more than the capacity"
+
+
+def _check_schedule(data, clean, problems) -> None:
+    try:
+        if data.get("timezone") in (None, ""):
+            raise hours.ScheduleError({"timezone": "is required (an IANA name such as Europe/London)"})
+        hours.validate_timezone(data.get("timezone"))
+        clean["timezone"] = data["timezone"]
+    except hours.ScheduleError as exc:
+        problems.update(exc.problems)
+    try:
+        week = hours.parse_weekly_hours(data.get("weekly_hours"))
+    except hours.ScheduleError as exc:
+        problems.update(exc.problems)
+    else:
+        if "slot_minutes" in clean:
+            problems.update(hours.schedule_problems(week, clean["slot_minutes"], clean.get("gap_minutes", 0)))
+        clean["weekly_hours"] = hours.weekly_hours_to_json(week)
+    closures = data.get("closures") or []
+    try:
+        if not isinstance(closures, (list, tuple)) or len(closures) > MAX_CLOSURES:
+            raise ValueError
+        days = {date.fromisoformat(d) for d in closures}
+    except (TypeError, ValueError):
+        problems["closures"] = f"must be a list of dates like 2027-12-25 (at most {MAX_CLOSURES})"
+        return
+    if any(not CLOSURE_YEARS[0] <= d.year <= CLOSURE_YEARS[1] for d in days):
+        problems["closures"] = f"dates must fall in the years {CLOSURE_YEARS[0]} to {CLOSURE_YEARS[1]}"
+    else:
+        clean["closures"] = sorted(d.isoformat() for d in days)
+
+
+def create_game(session: Session, data: Mapping[str, Any]) -> Game:
+    """Validate and insert a game; a taken slug raises SlugTaken."""
+    fields = validate_game(data)
+    if session.scalar(select(Game.id).where(Game.slug == fields["slug"])) is not None:
+        raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"})
+    game = Game(**fields)
+    session.add(game)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent create took the slug first
+        session.rollback()
+        raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"}) from None
+    return game
+
+
+def active_zones(connection: Connection, default_zone: str) -> set[str]:
+    """The time zones of active games (the default zone when there are none)."""
+    zones = set(connection.scalars(select(Game.timezone).where(Game.is_active.is_(True)).distinct()))
+    return zones or {default_zone}

@@ -1,0 +1,255 @@
+"""Write the slots the engine computes: set-based, idempotent, resumable.
+
+The engine decides which slots a game should have; this module decides which local
+days still need writing (from each game's ``generated_through`` watermark, or the
+whole window in repair mode) and writes them in bulk with ``INSERT … ON CONFLICT DO
+NOTHING``, rows sorted by ``(game_id, starts_at)`` so racing writers never deadlock.
+The unique ``(game_id, starts_at)`` constraint, not any lock, is what keeps slots
+from being duplicated. A lock on each batch's game rows is what keeps a pass from
+writing a schedule that a staff edit replaced after the pass read it.
+
+On PostgreSQL, days past the watermark (nothing of them written yet: the daily
+top-up, a new game) are streamed with COPY straight into the table while the engine
+computes the next game; should a racing writer have got there first, the unique
+constraint refuses the COPY, it is undone, and the rows are merged in instead.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Iterable, Iterator, Sequence
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from bookingapp.models import Game
+from bookingapp.services import bulk
+from bookingapp.core import engine
+from bookingapp.services.bulk import SlotRow
+from bookingapp.core.spans import SpanIndex
+from bookingapp.services.slots import booked_spans
+
+log = logging.getLogger("bookingapp.slots")
+
+# Games written per transaction: small enough that a killed worker loses little,
+# large enough that a daily top-up of many games costs few round trips.
+BATCH_GAMES = 200
+
+@dataclass(frozen=True)
+class DayRange:
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+@dataclass
+class GenerationResult:
+    """What a pass over some games did."""
+
+    games_checked: int = 0
+    slots_created: int = 0
+    created_by_game: dict[uuid.UUID, int] = field(default_factory=dict)
+    stopped_early: bool = False
+
+
+def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRange | None:
+    """The local days of ``game``'s window still to write, or None when it is full.
+
+    Normally that is the days after the watermark; ``repair`` rewrites the whole
+    window so holes anywhere in it are filled.
+    """
+    first, last = engine.window_dates(today, days)
+    if not repair and game.generated_through is not None:
+        first = max(first, game.generated_through + timedelta(days=1))
+    return DayRange(first, last) if first <= last else None
+
+
+@dataclass(frozen=True)
+class GamePlan:
+    """What one game still needs written, read off its row before any commit expires it.
+
+    ``fresh`` means none of these days was written before (they lie past the
+    watermark), so no slot of them should exist yet. ``version`` is the row's
+    ``updated_at`` as read, so ``ensure_games`` can tell whether an edit committed
+    since; callers of ``write_slots`` that lock the row themselves leave it None.
+    """
+
+    game_id: uuid.UUID
+    name: str
+    capacity: int
+    schedule: engine.Schedule
+    days: DayRange
+    fresh: bool = False
+    version: datetime | None = None
+
+    def rows(self) -> list[SlotRow]:
+        """The rows the engine wants for this game over ``days``."""
+        return [
+            (self.game_id, s.starts_at, s.ends_at, self.capacity)
+            for s in engine.slots_between(self.schedule, self.days.first, self.days.last)
+        ]
+
+
+def plan_game(
+    game: Game, *, now: datetime, default_days: int, days: int | None = None, repair: bool = False
+) -> GamePlan | None:
+    """The plan for ``game`` at ``now``, or None when its window is full."""
+    today = engine.local_today(now, game.timezone)
+    todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
+    if todo is None:
+        return None
+    fresh = game.generated_through is None or todo.first > game.generated_through
+    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh, game.updated_at)
+
+
+def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUID]:
+    """Insert the planned slots that are not there yet; return how many were created per game.
+
+    Rows go in ``(game_id, starts_at)`` order. Runs inside the caller's transaction;
+    the caller commits.
+    """
+    ordered = sorted(plans, key=lambda p: p.game_id)
+    if not ordered:
+        return Counter()
+    booked = _booked_index(session, ordered)
+    if session.get_bind().dialect.name != "postgresql":
+        return bulk.insert_rows(session, _rows(ordered, booked))
+    with session.connection().connection.driver_connection.cursor() as cursor:
+        # Only when the whole batch is fresh, so every writer inserts in one key order.
+        if all(plan.fresh for plan in ordered):
+            created = bulk.copy_fresh(cursor, _rows(ordered, booked))
+            if created is not None:
+                return created
+        return bulk.merge_rows(cursor, _rows(ordered, booked))
+
+
+def _rows(plans: Iterable[GamePlan], booked: dict[uuid.UUID, SpanIndex]) -> Iterator[SlotRow]:
+    # A generator: COPY streams each game's rows while the server inserts the last ones.
+    for plan in plans:
+        index = booked.get(plan.game_id)
+        if index is None:
+            yield from plan.rows()
+        else:
+            yield from (row for row in plan.rows() if not index.overlaps(row[1], row[2]))
+
+
+def _booked_index(session: Session, plans: Sequence[GamePlan]) -> dict[uuid.UUID, SpanIndex]:
+    """Booked slots the plans' rows could overlap, per game (usually none: one cheap query).
+
+    After a schedule edit, booked slots that no longer fit are kept (off-schedule); a
+    repair pass must not put a second session in the same room at the same time.
+    """
+    # Local dates sit within a day of UTC, and a past-midnight range runs into the next date.
+    first = datetime.combine(min(p.days.first for p in plans) - timedelta(days=1), time(0), timezone.utc)
+    last = datetime.combine(max(p.days.last for p in plans) + timedelta(days=3), time(0), timezone.utc)
+    by_game = booked_spans(session, [p.game_id for p in plans], first, last)
+    return {game_id: SpanIndex(game_spans) for game_id, game_spans in by_game.items()}
+
+
+def _advance_watermarks(session: Session, through: dict[uuid.UUID, date]) -> None:
+    if not through:
+        return
+    table = Game.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("gid"))
+        .where((table.c.generated_through.is_(None)) | (table.c.generated_through < bindparam("through")))
+        .values(generated_through=bindparam("through"), updated_at=table.c.updated_at)
+    )
+    session.connection().execute(statement, [{"gid": g, "through": d} for g, d in through.items()])
+
+
+def ensure_games(
+    session: Session,
+    games: Iterable[Game],
+    *,
+    now: datetime,
+    default_days: int,
+    days: int | None = None,
+    repair: bool = False,
+    keep_going: Callable[[], bool] = lambda: True,
+    batch_games: int = BATCH_GAMES,
+) -> GenerationResult:
+    """Fill the window of each game, committing a batch of games at a time.
+
+    ``days`` overrides each game's own window length. ``keep_going`` is asked before
+    each batch; when it answers False the pass stops, and what was committed stays
+    (a later pass resumes from the watermarks).
+    """
+    result = GenerationResult()
+    ordered = sorted(games, key=lambda g: g.id)
+    # Read every game before the first commit: committing expires the ORM objects, and
+    # touching one afterwards would reload it with a query of its own.
+    plans = [plan_game(g, now=now, default_days=default_days, days=days, repair=repair) for g in ordered]
+    for start in range(0, len(plans), batch_games):
+        if not keep_going():
+            result.stopped_early = True
+            log.warning("Slot generation stopped early after %d games", result.games_checked)
+            break
+        _ensure_batch(session, plans[start:start + batch_games], result)
+    return result
+
+
+def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
+    result.games_checked += len(plans)
+    todo = _still_current(session, [plan for plan in plans if plan is not None])
+    for plan in todo:
+        log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
+    created = write_slots(session, todo)
+    _advance_watermarks(session, {plan.game_id: plan.days.last for plan in todo})
+    session.commit()
+    for plan in todo:
+        count = created.get(plan.game_id, 0)
+        result.created_by_game[plan.game_id] = count
+        result.slots_created += count
+        log.info("Created %d slots for %s", count, plan.name)
+
+
+def _still_current(session: Session, plans: Sequence[GamePlan]) -> list[GamePlan]:
+    """The plans whose game is unchanged since it was planned, its row locked until the caller commits.
+
+    A staff edit (``games.reconcile``) locks the game row, rewrites its future slots to
+    the new schedule, advances the watermark and commits; a plan read before that commit
+    describes the old schedule and would put back what the edit removed. Such a game
+    (or a deleted one) is dropped, not re-planned: the edit has written its window
+    already, and the next pass reads the fresh row. Plans are in game-id order, so
+    passes lock rows in one order and never deadlock.
+    """
+    if not plans:
+        return []
+    table = Game.__table__
+    ids = [plan.game_id for plan in plans]
+    query = select(table.c.id, table.c.updated_at).where(table.c.id.in_(ids)).order_by(table.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        # FOR NO KEY UPDATE, the lock the watermark UPDATE takes at the end anyway. With
+        # FOR SHARE, two passes over one game would both hold it and deadlock upgrading it.
+        query = query.with_for_update(key_share=True)
+    else:
+        # SQLite has no row locks: take its database write lock before reading the versions.
+        session.execute(update(table).where(table.c.id.in_(ids)).values(updated_at=table.c.updated_at))
+    versions = dict(session.execute(query).all())
+    stale = [plan.name for plan in plans if versions.get(plan.game_id) != plan.version]
+    if stale:
+        log.info("Skipping games edited or removed since this pass read them: %s", ", ".join(stale))
+    return [plan for plan in plans if versions.get(plan.game_id) == plan.version]
+
+
+def ensure_window(
+    session: Session, game: Game, *, now: datetime, default_days: int, repair: bool = False
+) -> int:
+    """Fill one game's window; return the number of slots created."""
+    return ensure_games(session, [game], now=now, default_days=default_days, repair=repair).slots_created
+
+
+def active_games(session: Session, game_ids: Sequence[uuid.UUID] | None = None) -> list[Game]:
+    """Active games (optionally only those ids), in id order."""
+    query = select(Game).where(Game.is_active.is_(True)).order_by(Game.id)
+    if game_ids is not None:
+        query = query.where(Game.id.in_(game_ids))
+    return list(session.scalars(query))

@@ -1,0 +1,147 @@
+"""Maintenance runs: a generation pass recorded as a row operators (and tests) can read."""
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
+from bookingapp.core.clock import Clock
+from bookingapp.services.generation import BATCH_GAMES, GenerationResult, active_games, ensure_games
+
+# No cli, view or admin run lasts this long; one still "running" after it has died.
+STALE_RUN_AGE = timedelta(hours=6)
+
+log = logging.getLogger("bookingapp.slots")
+
+
+def generate_slots(
+    session: Session,
+    *,
+    clock: Clock,
+    trigger: RunTrigger,
+    default_days: int,
+    game_ids: Sequence[uuid.UUID] | None = None,
+    days: int | None = None,
+    repair: bool = False,
+    keep_going: Callable[[], bool] = lambda: True,
+    day_key: str | None = None,
+    batch_games: int = BATCH_GAMES,
+) -> tuple[MaintenanceRun, GenerationResult]:
+    """Fill the windows of active games and record it as a maintenance run.
+
+    A failure is logged as "Error auto-generating slots" with its traceback, stored on
+    the run row, and raised again for the caller.
+    """
+    run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
+    try:
+        result = ensure_games(
+            session,
+            active_games(session, game_ids),
+            now=clock.now(),
+            default_days=default_days,
+            days=days,
+            repair=repair,
+            keep_going=keep_going,
+            batch_games=batch_games,
+        )
+    except Exception as exc:
+        session.rollback()
+        log.exception("Error auto-generating slots")
+        finish_run(session, run, clock=clock, status=RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
+        raise
+    finish_run(
+        session,
+        run,
+        clock=clock,
+        status=RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
+        games_checked=result.games_checked,
+        slots_created=result.slots_created,
+        error="stopped early: lost the daily lock" if result.stopped_early else None,
+    )
+    return run, result
+
+
+def start_run(session: Session, *, clock: Clock, trigger: RunTrigger, day_key: str | None = None) -> MaintenanceRun:
+    """Record a run as started now; committed, so operators see it while it runs."""
+    run = MaintenanceRun(trigger=trigger, status=RunStatus.RUNNING, started_at=clock.now(), day_key=day_key)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_run(session: Session, run: MaintenanceRun, *, clock: Clock, status: RunStatus, **fields: Any) -> None:
+    """Record how a run ended (``fields``: games_checked, slots_created, error)."""
+    run.status = status
+    run.finished_at = clock.now()
+    for name, value in fields.items():
+        setattr(run, name, value)
+    session.commit()
+
+
+def error_line(error: str | None) -> str | None:
+    """The last line of a stored error (a traceback ends with the exception), or None."""
+    return error.strip().splitlines()[-1] if error and error.strip() else None
+
+
+def run_to_json(run: MaintenanceRun) -> dict[str, Any]:
+    """A run as the staff API answers it."""
+    return {
+        "id": run.id, "trigger": run.trigger.value, "status": run.status.value,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
+    }
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[MaintenanceRun]:
+    """The newest runs first."""
+    return list(session.scalars(select(MaintenanceRun).order_by(MaintenanceRun.id.desc()).limit(limit)))
+
+
+def abandon_runs(session: Session, run_ids: Sequence[int], *, clock: Clock, reason: str) -> int:
+    """Mark runs still shown as running as failed, because whoever ran them is gone."""
+    if not run_ids:
+        return 0
+    table = MaintenanceRun.__table__
+    count = session.execute(
+        update(table)
+        .where(table.c.id.in_(run_ids), table.c.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, finished_at=clock.now(), error=f"abandoned: {reason}")
+    ).rowcount
+    session.commit()
+    if count:
+        log.warning("Marked %d maintenance run(s) as abandoned: %s", count, reason)
+    return count
+
+
+def stale_runs(session: Session, now: datetime) -> list[MaintenanceRun]:
+    """Runs other than daily ones still "running" long after any of them would have ended.
+
+    A cli, view or admin pass writes one game or a few windows in seconds; a row still
+    running hours later lost its process (killed, recycled, host gone) with no lease to
+    tell. Daily runs have their lease and are judged by it.
+    """
+    return list(
+        session.scalars(
+            select(MaintenanceRun).where(
+                MaintenanceRun.trigger != RunTrigger.DAILY,
+                MaintenanceRun.status == RunStatus.RUNNING,
+                MaintenanceRun.started_at < now - STALE_RUN_AGE,
+            )
+        )
+    )
+
+
+def running_runs(session: Session, trigger: RunTrigger) -> list[MaintenanceRun]:
+    """Runs of ``trigger`` whose row still says running."""
+    return list(
+        session.scalars(
+            select(MaintenanceRun).where(MaintenanceRun.trigger == trigger, MaintenanceRun.status == RunStatus.RUNNING)
+        )
+    )
