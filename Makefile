@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup bench clean chromium
+.PHONY: run test test-unit setup bench clean chromium
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ chromium:
 # The whole suite against this machine's PostgreSQL and Redis (and SQLite).
 test: setup chromium
 	$(BIN)/python -m pytest
+
+# The pure core alone: no PostgreSQL, Redis or app needed (its own conftest only).
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit --confcutdir=tests/unit
 
 bench: setup
 	$(BIN)/python bench/generation.py $(BENCH_ARGS)

@@ -43,7 +43,7 @@ from bookingapp.services import bookings as service
 from bookingapp.extensions import db
 from bookingapp.services.games import create_game
 from bookingapp.models import Booking, BookingStatus, Game, Slot
-from bookingapp.core import engine
+from bookingapp.core import window
 from bookingapp.services import generation as generator
 
 UTC = timezone.utc
@@ -112,7 +112,7 @@ def time_listing(games: list[Game], now: datetime, days: int, rounds: int, *, in
     rng = random.Random(1)
     for _ in range(rounds):
         game = rng.choice(games)
-        first, last = engine.window_dates(engine.local_today(now, game.timezone), days)
+        first, last = window.window_dates(window.local_today(now, game.timezone), days)
         if not index:
             db.session.execute(text("SET LOCAL enable_indexscan = off"))
             db.session.execute(text("SET LOCAL enable_bitmapscan = off"))
@@ -125,8 +125,8 @@ def time_listing(games: list[Game], now: datetime, days: int, rounds: int, *, in
 
 
 def explain_listing(game: Game, now: datetime, days: int) -> str:
-    first, last = engine.window_dates(engine.local_today(now, game.timezone), days)
-    lower, upper = service.local_days_bounds(game.timezone, first, last)
+    first, last = window.window_dates(window.local_today(now, game.timezone), days)
+    lower, upper = window.local_days_bounds(game.timezone, first, last)
     compiled = service.slot_listing_query(game.id, max(lower, now), upper).compile(dialect=db.engine.dialect)
     cursor = db.session.connection().connection.driver_connection.cursor()
     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params)

@@ -37,7 +37,7 @@ from bookingapp.extensions import db
 from bookingapp.services.games import create_game
 from bookingapp.models import Slot
 from bookingapp.services import bulk, generation as generator
-from bookingapp.core import engine
+from bookingapp.core import engine, window
 from bookingapp.core.clock import ManualClock
 
 UTC = timezone.utc
@@ -194,8 +194,8 @@ def measure_naive(clock: ManualClock, days: int, count: int) -> Row:
 
 def naive_fill(game, now: datetime, days: int) -> int:
     """Fill one game as the Django original did: per slot a SELECT, then an INSERT."""
-    today = engine.local_today(now, game.timezone)
-    first, last = engine.window_dates(today, days)
+    today = window.local_today(now, game.timezone)
+    first, last = window.window_dates(today, days)
     created = 0
     for starts_at, ends_at in engine.slots_between(game.schedule(), first, last):
         found = db.session.scalars(

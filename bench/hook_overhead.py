@@ -46,7 +46,7 @@ LATENCY_CONNECTIONS = 2
 # New days per game each measured daily run writes: several times a real top-up, so
 # the run is still going when wrk's window ends (the output says whether it was).
 NEW_DAYS = 8
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS  # noqa: E402
 
 
 def ensure_wrk() -> str:
@@ -85,7 +85,7 @@ def prepare(url: str, games: int) -> None:
         for n in range(games):
             create_game(db.session, {
                 "name": f"Bench game {n}", "timezone": "Europe/London", "slot_minutes": 60, "capacity": 4,
-                "weekly_hours": {day: [["10:00", "22:00"]] for day in EVERY_DAY},
+                "weekly_hours": {day: [["10:00", "22:00"]] for day in WEEKDAYS},
             })
         db.engine.dispose()
 

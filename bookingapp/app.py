@@ -9,8 +9,8 @@ from flask import Flask
 
 from config import Config
 
-from bookingapp.extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
 from bookingapp.core.clock import Clock, clock_from_config
+from bookingapp.extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
 
 
 def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:

@@ -51,7 +51,7 @@ def init_redis(app: Flask) -> None:
         client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     else:
         log.warning(
-            "REDIS_URL is not set: using a process-local lock and cache "
+            "REDIS_URL is not set: using a process-local daily lease and cache "
             "(fine for one process, not for several workers or hosts)"
         )
     app.extensions["redis"] = client

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from bookingapp.extensions import db, redis_client
 from bookingapp.models import MaintenanceRun, RunTrigger
-from bookingapp.services.claims import REDIS_ERRORS
+from bookingapp.services.leases import REDIS_ERRORS
 from bookingapp.services.runs import error_line, run_to_json
 
 bp = Blueprint("health", __name__)

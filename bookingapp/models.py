@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bookingapp.extensions import db, login_manager
 from bookingapp.core.engine import Schedule, schedule_from
+from bookingapp.core.window import DayRange, window
+from bookingapp.extensions import db, login_manager
 
 UTC = timezone.utc
 
@@ -140,6 +141,10 @@ class Game(db.Model):
         """How many local days of slots this game keeps ahead."""
         return self.days_ahead or default
 
+    def window(self, now: datetime, default_days: int) -> DayRange:
+        """The local days this game shows at ``now`` (the window rule is ``core.window``)."""
+        return window(now, self.timezone, self.window_days(default_days))
+
     def __repr__(self) -> str:
         return f"<Game {self.slug}>"
 
@@ -212,7 +217,7 @@ class MaintenanceRun(db.Model):
 
 
 class MaintenanceClaim(db.Model):
-    """The database guard used when Redis is unreachable: one row per daily boundary."""
+    """A daily boundary's lease as the database holds it (the table keeps its first name): one row per boundary."""
 
     __tablename__ = "maintenance_claims"
 

@@ -1,6 +1,9 @@
 """Test harness: a throw-away PostgreSQL database and SQLite file per test session, both
 built by the migrations; a Redis key prefix of our own; per-test cleanup; factories.
 
+The app, its database drivers and Redis are imported inside the fixtures, not here, so
+the unit layer (``tests/unit``) runs without them.
+
 Settings come from the environment (defaults are this machine's standard services):
 TEST_PG_ADMIN_URL (a database to connect to while creating ours), TEST_REDIS_URL.
 """
@@ -12,17 +15,10 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psycopg
 import pytest
-import redis as redis_lib
-from flask_migrate import upgrade
-from sqlalchemy import text
 
-from bookingapp import create_app
-from bookingapp.extensions import db
-from bookingapp.services.games import create_game
 from bookingapp.core.clock import ManualClock
-from config import TestConfig
+from bookingapp.core.hours import WEEKDAYS
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -30,7 +26,6 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens")
 # A Wednesday morning in January: far from any DST change, in every zone the tests use.
 DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def free_port() -> int:
@@ -41,6 +36,11 @@ def free_port() -> int:
 
 
 def _migrated(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from bookingapp import create_app
+    from bookingapp.extensions import db
+
     app = create_app(settings_for(url, "migrate"))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
@@ -49,6 +49,8 @@ def _migrated(url: str) -> None:
 
 def settings_for(url: str, prefix: str, **overrides) -> dict:
     """The test settings on this database and Redis key prefix (the live server uses them too)."""
+    from config import TestConfig
+
     return {
         **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
         "SQLALCHEMY_DATABASE_URI": url,
@@ -61,6 +63,8 @@ def settings_for(url: str, prefix: str, **overrides) -> dict:
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL database of this test session's own, dropped at the end."""
+    import psycopg
+
     name = f"bookingapp_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -88,6 +92,8 @@ def redis_prefix():
 
 
 def _delete_keys(prefix: str) -> None:
+    import redis as redis_lib
+
     client = redis_lib.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(f"{prefix}:*", count=1000))
     if keys:
@@ -102,6 +108,9 @@ def clock():
 
 
 def _make_app(url: str, prefix: str, clock: ManualClock, overrides: dict):
+    from bookingapp import create_app
+    from bookingapp.extensions import db
+
     app = create_app(settings_for(url, prefix, **overrides), clock=clock)
     with app.app_context():
         yield app
@@ -113,6 +122,10 @@ def _make_app(url: str, prefix: str, clock: ManualClock, overrides: dict):
 
 def empty_tables() -> None:
     """Delete every row (and restart ids on PostgreSQL) on the current app's database."""
+    from sqlalchemy import text
+
+    from bookingapp.extensions import db
+
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
@@ -153,6 +166,9 @@ def runner(app):
 @pytest.fixture
 def make_game():
     """Create a game through the service layer; keyword arguments override the defaults."""
+    from bookingapp.extensions import db
+    from bookingapp.services.games import create_game
+
     counter = iter(range(1, 10_000))
 
     def make(**overrides):
@@ -162,9 +178,31 @@ def make_game():
             "timezone": "Europe/London",
             "slot_minutes": 60,
             "capacity": 4,
-            "weekly_hours": {day: [["10:00", "22:00"]] for day in EVERY_DAY},
+            "weekly_hours": {day: [["10:00", "22:00"]] for day in WEEKDAYS},
             **overrides,
         }
         return create_game(db.session, data)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    """Hashed once: a Werkzeug hash is deliberately slow, and every staff test needs a login."""
+    from werkzeug.security import generate_password_hash
+
+    from tests.staff_helpers import PASSWORD
+
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture
+def staff_user(app, password_hash):
+    """A staff login ``alice`` (password ``tests.staff_helpers.PASSWORD``)."""
+    from bookingapp.extensions import db
+    from bookingapp.models import StaffUser
+
+    user = StaffUser(username="alice", password_hash=password_hash)
+    db.session.add(user)
+    db.session.commit()
+    return user

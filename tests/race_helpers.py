@@ -9,14 +9,14 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bookingapp.extensions import db
-from bookingapp.services.reconcile import update_game
-from bookingapp.models import Game, Slot
 from bookingapp.core import engine
+from bookingapp.extensions import db
+from bookingapp.models import Game, Slot
+from bookingapp.services.reconcile import update_game
 
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS
 # From make_game's 10:00-22:00 in 60-minute slots to 12:00-20:00 in 90-minute ones.
-EDITED = {"slot_minutes": 90, "weekly_hours": {day: [["12:00", "20:00"]] for day in EVERY_DAY}}
+EDITED = {"slot_minutes": 90, "weekly_hours": {day: [["12:00", "20:00"]] for day in WEEKDAYS}}
 
 
 def edit(clock, game_id: uuid.UUID, data=EDITED) -> None:

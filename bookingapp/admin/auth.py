@@ -7,11 +7,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from bookingapp.services.accounts import authenticate
-from bookingapp.extensions import db, now
 from bookingapp.admin import bp
 from bookingapp.admin.forms import ActionForm, LoginForm
 from bookingapp.admin.throttle import clear_failed_logins, lockout_seconds, record_failed_login, wait_in_words
+from bookingapp.extensions import db, now
+from bookingapp.services.accounts import authenticate
 
 
 def _safe_next(target: str | None) -> str:

@@ -8,8 +8,8 @@ from typing import Any, Mapping
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 
-from bookingapp.models import Game
 from bookingapp.core.hours import WEEKDAYS
+from bookingapp.models import Game
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
 NUMBER_FIELDS = ("slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "min_party")

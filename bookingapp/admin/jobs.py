@@ -17,12 +17,12 @@ import redis
 from flask import Flask, current_app
 from sqlalchemy import update
 
+from bookingapp.core.window import DayRange
 from bookingapp.extensions import db
-from bookingapp.models import Game, RunStatus, RunTrigger
-from bookingapp.core import engine
-from bookingapp.services.generation import DayRange, GamePlan, write_slots
-from bookingapp.services.checks import forget_game_check
 from bookingapp.maintenance.pool import submit
+from bookingapp.models import Game, RunStatus, RunTrigger
+from bookingapp.services.checks import forget_game_check
+from bookingapp.services.generation import GamePlan, write_slots
 from bookingapp.services.runs import finish_run, start_run
 
 log = logging.getLogger("bookingapp.slots")
@@ -148,8 +148,7 @@ def run_generation(app: Flask, job_id: str, game_id: uuid.UUID) -> None:
 
 
 def _window(game: Game, now: datetime, default_days: int) -> list[date]:
-    first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
-    return engine.dates_between(first, last)
+    return game.window(now, default_days).dates()
 
 
 def _write_day(session, game: Game, day: date) -> int:

@@ -5,16 +5,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from bookingapp.errors import DomainError, error_response, wants_json
-from bookingapp.extensions import db, now
-from bookingapp.services.overview import games_overview, get_game
-from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
-from bookingapp.services.games import create_game
-from bookingapp.core.hours import zone_names
-from bookingapp.services.runs import error_line, recent_runs
 from bookingapp.admin import bp
 from bookingapp.admin.forms import BOOKING_MODES, ActionForm, GameForm
 from bookingapp.admin.jobs import job_status, start_generation
+from bookingapp.core.hours import zone_names
+from bookingapp.errors import DomainError, error_response, wants_json
+from bookingapp.extensions import db, now
+from bookingapp.services.games import create_game
+from bookingapp.services.overview import games_overview, get_game
+from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
+from bookingapp.services.runs import error_line, recent_runs
 
 
 def _default_days() -> int:

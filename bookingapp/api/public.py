@@ -1,4 +1,4 @@
-"""The public JSON API: games, their slots, bookings (DESIGN.md §5)."""
+"""The public JSON API: games, their slots, bookings."""
 from __future__ import annotations
 
 import re
@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request, url_for
 
-from bookingapp.services import bookings as service
-from bookingapp.services.catalog import get_active_game, list_active_games
-from bookingapp.errors import ValidationError
-from bookingapp.extensions import db, now
-from bookingapp.api.serialize import game_to_json
-from bookingapp.models import Booking, Game
-from bookingapp.core import engine
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
+from bookingapp.api.serialize import game_to_json
+from bookingapp.core.window import local_today
+from bookingapp.errors import ValidationError
+from bookingapp.extensions import db, now
+from bookingapp.models import Booking, Game
+from bookingapp.services import bookings as service
+from bookingapp.services.catalog import get_active_game, list_active_games
 
 MAX_RANGE_DAYS = 366
 EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
@@ -75,9 +75,9 @@ def cancel_booking(reference: str):
 
 def _date_range(game: Game, at: datetime, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     problems: dict[str, str] = {}
-    today = engine.local_today(at, game.timezone)
+    today = local_today(at, game.timezone)
     day_from = _parse_date(raw_from, "from", problems) or today
-    window_end = engine.window_dates(today, game.window_days(current_app.config["SLOTS_DAYS_TO_MAINTAIN"]))[1]
+    window_end = game.window(at, current_app.config["SLOTS_DAYS_TO_MAINTAIN"]).last
     day_to = _parse_date(raw_to, "to", problems) or max(window_end, day_from)
     if not problems and day_from > day_to:
         problems["to"] = "must not be before 'from'"

@@ -7,7 +7,7 @@ from bookingapp.models import Game
 
 
 def game_to_json(game: Game) -> dict[str, Any]:
-    """Every setting of a game (DESIGN.md §2) with its id and slug, as JSON-ready values."""
+    """Every setting of a game with its id and slug, as JSON-ready values."""
     return {
         "id": str(game.id),
         "slug": game.slug,

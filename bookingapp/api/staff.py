@@ -6,17 +6,17 @@ from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from bookingapp.services.accounts import token_for
+from bookingapp.api import bp
+from bookingapp.api.body import json_object
+from bookingapp.api.serialize import game_to_json as game_json
 from bookingapp.errors import GameNotFound, ValidationError
+from bookingapp.errors import error_response
 from bookingapp.extensions import db, now
+from bookingapp.services.accounts import token_for
+from bookingapp.services.games import create_game
 from bookingapp.services.overview import get_game
 from bookingapp.services.reconcile import preview_game_change, update_game
-from bookingapp.api.serialize import game_to_json as game_json
-from bookingapp.services.games import create_game
 from bookingapp.services.runs import recent_runs, run_to_json
-from bookingapp.api import bp
-from bookingapp.errors import error_response
-from bookingapp.api.body import json_object
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
 _DIGITS = re.compile(r"[0-9]{1,9}")

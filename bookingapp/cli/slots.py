@@ -7,12 +7,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bookingapp.extensions import app_clock, db
-from bookingapp.models import Game, MaintenanceRun, RunTrigger
 from bookingapp.core import engine
-from bookingapp.services.runs import error_line, generate_slots, recent_runs
-from bookingapp.services.claims import REDIS_ERRORS
+from bookingapp.extensions import app_clock, db
 from bookingapp.maintenance.operator import describe_today, reset_markers, run_state
+from bookingapp.models import Game, MaintenanceRun, RunTrigger
+from bookingapp.services.leases import REDIS_ERRORS
+from bookingapp.services.runs import error_line, generate_slots, recent_runs
 from bookingapp.services.status import WindowStatus, window_status
 
 

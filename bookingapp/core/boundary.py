@@ -8,11 +8,11 @@ midnights, and the key of a run names the latest one passed, e.g.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from bookingapp.core import engine
+from bookingapp.core.window import local_midnight, local_today
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,6 @@ class Boundary:
     key: str
     passed_at: datetime
     next_at: datetime
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The instant ``day`` begins in ``tz`` (later than 00:00 where DST skips midnight)."""
-    return engine.first_instant_at_or_after(datetime.combine(day, time(0)), tz)
 
 
 def daily_boundary(zones: Iterable[str], now: datetime) -> Boundary:
@@ -39,7 +34,7 @@ def daily_boundary(zones: Iterable[str], now: datetime) -> Boundary:
     next_at: datetime | None = None
     for zone in sorted(set(zones)):
         tz = ZoneInfo(zone)
-        today = engine.local_today(now, tz)
+        today = local_today(now, tz)
         passed = local_midnight(today, tz)
         following = local_midnight(today + timedelta(days=1), tz)
         if latest is None or passed > latest[0]:

@@ -68,25 +68,6 @@ def schedule_from(settings: Mapping[str, Any]) -> Schedule:
 
 # --- local time ------------------------------------------------------------------------
 
-def local_today(now: datetime, zone: str | ZoneInfo) -> date:
-    """The local date at the aware instant ``now`` in ``zone``."""
-    if now.utcoffset() is None:
-        # A naive time would be read in the server's zone, which is nobody's "today".
-        raise ValueError("now must be timezone-aware")
-    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
-    return now.astimezone(tz).date()
-
-
-def window_dates(today: date, days: int) -> tuple[date, date]:
-    """First and last local date of a window of ``days`` days starting ``today``."""
-    return today, today + timedelta(days=days - 1)
-
-
-def dates_between(first: date, last: date) -> list[date]:
-    """Every date from ``first`` to ``last``, both included."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def _wall_exists(wall: datetime, utc: datetime, tz: ZoneInfo) -> bool:
     return utc.astimezone(tz).replace(tzinfo=None) == wall
 

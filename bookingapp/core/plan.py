@@ -1,7 +1,7 @@
 """What a schedule change does to a game's future slots: a pure diff, no database.
 
 Stored future slots are compared with the slots the engine wants under the new
-schedule (DESIGN.md §3): unbooked ones that no longer fit go, missing ones come,
+schedule (the rules in ``engine``): unbooked ones that no longer fit go, missing ones come,
 booked ones stay off-schedule, and a wanted slot that would share the room with a
 kept booked slot is not created.
 """

@@ -1,6 +1,6 @@
 """The daily request hook: one clock comparison per request once this process knows the
 day's run is done; when it is due, one worker in the whole deployment wins the day's
-lease (see ``services.claims``) and runs it in the background pool; nobody waits for it.
+lease (see ``services.leases``) and runs it in the background pool; nobody waits for it.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from bookingapp.extensions import db, redis_client, redis_key
 from bookingapp.maintenance.daily import run_daily
 from bookingapp.maintenance.pool import submit
 from bookingapp.models import RunStatus
-from bookingapp.services.claims import DailyClaim, Outcome, RedisHealth, claim_day
 from bookingapp.services.games import active_zones
+from bookingapp.services.leases import DailyLease, Outcome, RedisHealth, lease_day
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -89,12 +89,12 @@ def look_at_day(app: Flask, memo: DailyMemo) -> None:
 
 
 def _look(app: Flask, memo: DailyMemo) -> float:
-    """Claim the day if it is free and start it; return seconds until this process looks again."""
+    """Take the day's lease if it is free and start the run; return seconds until this process looks again."""
     boundary = current_boundary(app)
-    outcome = _claim(app, boundary, memo.redis)
+    outcome = _lease(app, boundary, memo.redis)
     if outcome is Outcome.DONE:
         return _seconds_left(app, boundary)
-    if isinstance(outcome, DailyClaim):
+    if isinstance(outcome, DailyLease):
         memo.started = submit(app, lambda: _run_and_remember(app, outcome, memo, boundary))
     return float(app.config["SLOTS_RECHECK_SECONDS"])
 
@@ -104,8 +104,8 @@ def _seconds_left(app: Flask, boundary: Boundary) -> float:
     return max(0.0, min(MEMO_REFRESH_SECONDS, left))
 
 
-def _run_and_remember(app: Flask, claim: DailyClaim, memo: DailyMemo, boundary: Boundary):
-    run = run_daily(app, claim)
+def _run_and_remember(app: Flask, lease: DailyLease, memo: DailyMemo, boundary: Boundary):
+    run = run_daily(app, lease)
     if run is not None and run.status is RunStatus.SUCCEEDED:
         memo.recheck_at = app.extensions["clock"].monotonic() + _seconds_left(app, boundary)
     return run
@@ -118,8 +118,8 @@ def current_boundary(app: Flask) -> Boundary:
     return daily_boundary(zones, app.extensions["clock"].now())
 
 
-def _claim(app: Flask, boundary: Boundary, health: RedisHealth) -> DailyClaim | Outcome:
-    return claim_day(
+def _lease(app: Flask, boundary: Boundary, health: RedisHealth) -> DailyLease | Outcome:
+    return lease_day(
         boundary.key,
         engine=db.engine,
         client=redis_client(),

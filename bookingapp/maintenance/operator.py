@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from bookingapp.extensions import db, now, redis_client, redis_key
 from bookingapp.maintenance.daily import run_daily
-from bookingapp.maintenance.hook import DailyMemo, _claim, current_boundary
+from bookingapp.maintenance.hook import DailyMemo, _lease, current_boundary
 from bookingapp.maintenance.pool import submit
 from bookingapp.models import Game, RunStatus, RunTrigger
 from bookingapp.services.checks import forget_game_check
-from bookingapp.services.claims import DailyClaim, claim_expired, clear_markers, day_state, forget_done
+from bookingapp.services.leases import DailyLease, lease_expired, clear_markers, day_state, forget_done
 from bookingapp.services.runs import STALE_RUN_AGE
 
 log = logging.getLogger("bookingapp.slots")
@@ -30,8 +30,8 @@ def maintain_all_games(*, async_mode: bool = False, force: bool = True):
     boundary = current_boundary(app)
     if force:
         forget_done(db.engine, redis_client(), boundary.key, redis_key("daily", boundary.key))
-    outcome = _claim(app, boundary, app.extensions.get("slots_daily", DailyMemo()).redis)
-    if not isinstance(outcome, DailyClaim):
+    outcome = _lease(app, boundary, app.extensions.get("slots_daily", DailyMemo()).redis)
+    if not isinstance(outcome, DailyLease):
         log.info("Daily slot maintenance for %s not started: it is %s", boundary.key, outcome.value)
         return None
     if async_mode:
@@ -64,7 +64,7 @@ def run_state(run) -> str:
     """A run's status for operators, saying when one shown as running has likely died."""
     if run.status is not RunStatus.RUNNING:
         return run.status.value
-    if run.trigger is RunTrigger.DAILY and claim_expired(db.engine, run.day_key):
+    if run.trigger is RunTrigger.DAILY and lease_expired(db.engine, run.day_key):
         return "running? (its lease ran out: the worker likely died; the next run retries)"
     if run.trigger is not RunTrigger.DAILY and now() - run.started_at > STALE_RUN_AGE:
         return "running? (started hours ago: its process likely stopped; the next daily run marks it)"

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
-from bookingapp.services.slots import offered_slots, slot_is_offered
-from bookingapp.models import Booking, BookingMode, BookingStatus, Game, Slot
-from bookingapp.core import engine
 from bookingapp.core import tokens
+from bookingapp.core.window import local_days_bounds
+from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
+from bookingapp.models import Booking, BookingMode, BookingStatus, Game, Slot
 from bookingapp.services.booking_input import check_party_fits, clean_booking_request
+from bookingapp.services.slots import offered_slots, slot_is_offered
 
 REFERENCE_ATTEMPTS = 5
 _SLOTS = Slot.__table__
@@ -57,14 +57,6 @@ def seats_free(game: Game, capacity: int, booked: int) -> int:
     return capacity - booked
 
 
-def local_days_bounds(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
-    """The UTC instants at which local date ``first`` begins and the day after ``last`` begins."""
-    tz = ZoneInfo(zone)
-    lower = engine.first_instant_at_or_after(datetime.combine(first, time(0)), tz)
-    upper = engine.first_instant_at_or_after(datetime.combine(last + timedelta(days=1), time(0)), tz)
-    return lower, upper
-
-
 def slot_listing_query(game_id: uuid.UUID, lower: datetime, upper: datetime) -> Select:
     """The game's slots starting in ``[lower, upper)``, by start (served by the (game_id, starts_at) index)."""
     return (
@@ -94,9 +86,9 @@ class DayOffers:
 
 def bookable_window(session: Session, game: Game, now: datetime, default_days: int) -> list[DayOffers]:
     """Each local day of the game's window with its slots that still have a free seat."""
-    first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
-    by_day: dict[date, list[SlotOffer]] = {day: [] for day in engine.dates_between(first, last)}
-    for offer in list_bookable_slots(session, game, first, last, now):
+    days = game.window(now, default_days)
+    by_day: dict[date, list[SlotOffer]] = {day: [] for day in days.dates()}
+    for offer in list_bookable_slots(session, game, days.first, days.last, now):
         if offer.available > 0:
             by_day[offer.starts_at.date()].append(offer)
     return [DayOffers(day, offers) for day, offers in by_day.items()]

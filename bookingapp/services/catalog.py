@@ -9,11 +9,11 @@ from typing import Sequence
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bookingapp.errors import GameNotFound
 from bookingapp.core.plan import fits_schedule
-from bookingapp.services.games import SLUG_PATTERN
+from bookingapp.errors import GameNotFound
 from bookingapp.models import Booking, BookingMode, Game, Slot
 from bookingapp.services.bookings import next_free_slots
+from bookingapp.services.games import SLUG_PATTERN
 
 
 def list_active_games(session: Session) -> list[Game]:

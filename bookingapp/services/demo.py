@@ -7,10 +7,10 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bookingapp.core.hours import WEEKDAYS
+from bookingapp.models import Game
 from bookingapp.services.accounts import create_staff_user, staff_user_exists
 from bookingapp.services.games import create_game
-from bookingapp.models import Game
-from bookingapp.core.hours import WEEKDAYS
 
 
 DEMO_GAMES = [

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bookingapp.core import hours
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.models import BookingMode, Game
-from bookingapp.core import hours
 
 # A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
 BOOKING_MODE_VALUES = tuple(m.value for m in BookingMode)

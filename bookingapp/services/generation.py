@@ -25,11 +25,12 @@ from typing import Callable, Iterable, Iterator, Sequence
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from bookingapp.core import engine
+from bookingapp.core.spans import SpanIndex
+from bookingapp.core.window import DayRange, local_today, window_dates
 from bookingapp.models import Game
 from bookingapp.services import bulk
-from bookingapp.core import engine
 from bookingapp.services.bulk import SlotRow
-from bookingapp.core.spans import SpanIndex
 from bookingapp.services.slots import booked_spans
 
 log = logging.getLogger("bookingapp.slots")
@@ -37,16 +38,6 @@ log = logging.getLogger("bookingapp.slots")
 # Games written per transaction: small enough that a killed worker loses little,
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
-
-@dataclass(frozen=True)
-class DayRange:
-    first: date
-    last: date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
 
 @dataclass
 class GenerationResult:
@@ -64,7 +55,7 @@ def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRan
     Normally that is the days after the watermark; ``repair`` rewrites the whole
     window so holes anywhere in it are filled.
     """
-    first, last = engine.window_dates(today, days)
+    first, last = window_dates(today, days)
     if not repair and game.generated_through is not None:
         first = max(first, game.generated_through + timedelta(days=1))
     return DayRange(first, last) if first <= last else None
@@ -100,7 +91,7 @@ def plan_game(
     game: Game, *, now: datetime, default_days: int, days: int | None = None, repair: bool = False
 ) -> GamePlan | None:
     """The plan for ``game`` at ``now``, or None when its window is full."""
-    today = engine.local_today(now, game.timezone)
+    today = local_today(now, game.timezone)
     todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
     if todo is None:
         return None

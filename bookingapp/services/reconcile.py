@@ -12,13 +12,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import case, delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from bookingapp.errors import SlugTaken
-from bookingapp.models import Booking, Game, Slot
 from bookingapp.core import engine
 from bookingapp.core import hours
+from bookingapp.core.plan import ReconcilePlan, StoredSlot, plan_reconcile, scheduled_times
+from bookingapp.core.window import window
+from bookingapp.errors import SlugTaken
+from bookingapp.models import Booking, Game, Slot
 from bookingapp.services.bulk import write_rows
 from bookingapp.services.checks import forget_game_check
-from bookingapp.core.plan import ReconcilePlan, StoredSlot, plan_reconcile, scheduled_times
 from bookingapp.services.games import validate_game
 
 # SQLite refuses statements with more than 32766 parameters; stay well below.
@@ -82,8 +83,8 @@ def _plan(session: Session, game: Game, fields: Mapping[str, Any], *, now: datet
 def _horizon(session, game, fields, *, now, default_days, stored: Sequence[StoredSlot] | None = None) -> Horizon:
     """Yesterday through the end of the new window, or further if slots are already stored further."""
     zone = hours.validate_timezone(fields["timezone"])
-    today = engine.local_today(now, zone)
-    last = today + timedelta(days=(fields["days_ahead"] or default_days) - 1)
+    days = window(now, zone, fields["days_ahead"] or default_days)
+    today, last = days.first, days.last
     if game.generated_through is not None:
         last = max(last, game.generated_through)
     if stored is None:

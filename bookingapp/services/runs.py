@@ -10,8 +10,8 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
 from bookingapp.core.clock import Clock
+from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
 from bookingapp.services.generation import BATCH_GAMES, GenerationResult, active_games, ensure_games
 
 # No cli, view or admin run lasts this long; one still "running" after it has died.
@@ -62,7 +62,7 @@ def generate_slots(
         status=RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
         games_checked=result.games_checked,
         slots_created=result.slots_created,
-        error="stopped early: lost the daily lock" if result.stopped_early else None,
+        error="stopped early: lost the daily lease" if result.stopped_early else None,
     )
     return run, result
 

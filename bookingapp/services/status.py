@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bookingapp.models import Game, Slot
 from bookingapp.core import engine
 from bookingapp.core.spans import SpanIndex
+from bookingapp.models import Game, Slot
 from bookingapp.services.slots import booked_spans
 
 
@@ -28,9 +28,10 @@ class WindowStatus:
 
 def window_status(session: Session, game: Game, *, now: datetime, default_days: int) -> WindowStatus:
     """Compare the slots a game's window should have with those stored."""
-    first, last = engine.window_dates(engine.local_today(now, game.timezone), game.window_days(default_days))
+    days = game.window(now, default_days)
+    first, last = days.first, days.last
     schedule = game.schedule()
-    wanted = {day: engine.slots_for_day(schedule, day) for day in engine.dates_between(first, last)}
+    wanted = {day: engine.slots_for_day(schedule, day) for day in days.dates()}
     starts = [s.starts_at for day_slots in wanted.values() for s in day_slots]
     stored: set[datetime] = set()
     if starts:

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from bookingapp.core.window import local_today
 from bookingapp.errors import BadCancelToken, DomainError, SlotClosed, SlotFull, page_errors
 from bookingapp.extensions import db, now
-from bookingapp.core import engine
+from bookingapp.services import bookings as service
+from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.services.checks import check_game_window
 from bookingapp.site import bp
-from bookingapp.services import bookings as service
 from bookingapp.site.calendar import booking_ics
-from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.site.forms import BookingForm, CancelForm
 
 
@@ -46,7 +46,7 @@ def game(slug: str):
     return render_template(
         "booking/game.html", game=game, form=form, alternatives=alternatives,
         days=service.bookable_window(db.session, game, at, current_app.config["SLOTS_DAYS_TO_MAINTAIN"]),
-        today=engine.local_today(at, game.timezone),
+        today=local_today(at, game.timezone),
     ), (422 if form.errors else 200)
 
 

@@ -8,10 +8,10 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from bookingapp import create_app
+from bookingapp.core.clock import ManualClock
 from bookingapp.extensions import db
 from bookingapp.models import StaffUser
-from bookingapp.core.clock import ManualClock
-from live_server import LiveServer
+from tests.live_server import LiveServer
 from tests.conftest import DEFAULT_NOW, empty_tables, settings_for
 
 CHROMIUM = "/usr/bin/chromium"

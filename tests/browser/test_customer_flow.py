@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from booking_helpers import slot_at
+from tests.booking_helpers import slot_at
 
-from live_server import LiveServer
+from tests.live_server import LiveServer
 
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc)
 

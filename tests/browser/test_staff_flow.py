@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS
 
 
 def create_game_as_staff(page, server, login, name: str) -> str:
@@ -23,7 +23,7 @@ def create_game_as_staff(page, server, login, name: str) -> str:
     page.fill("#gap_minutes", "15")
     page.fill("#capacity", "6")
     page.fill("#days_ahead", "30")
-    for day in EVERY_DAY:
+    for day in WEEKDAYS:
         page.fill(f"#hours_{day}", "10:00-14:00, 18:00-01:00")
     page.click("button:has-text('Create game')")
     expect(page).to_have_url(re.compile(r"/admin/games/[0-9a-f-]+/progress$"))

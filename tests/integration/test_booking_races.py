@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from booking_helpers import fill, slot_at
-from bookingapp.services import bookings as service
+from tests.booking_helpers import fill, slot_at
 from bookingapp.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import Booking, BookingStatus
+from bookingapp.services import bookings as service
 
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc)
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking_helpers import fill, slot_at
-from bookingapp.services import bookings as service
+from tests.booking_helpers import fill, slot_at
 from bookingapp.core import tokens
+from bookingapp.services import bookings as service
 from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.errors import (
     BadCancelToken, BookingNotFound, GameNotFound, SlotClosed, SlotFull, SlotNotFound, ValidationError,

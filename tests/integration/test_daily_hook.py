@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bookingapp.extensions import db, redis_client, redis_key
+from bookingapp.maintenance import hook as maintenance
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.services import generation as generator
-from bookingapp.maintenance import hook as maintenance
 from bookingapp.services.status import window_status
 from tests.conftest import free_port
 
@@ -157,13 +157,13 @@ def _expire_leases(key: str) -> None:
 
 def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_app, make_game, clock):
     game = make_game()
-    claim = maintenance._claim(any_app, maintenance.current_boundary(any_app), _memo(any_app).redis)
+    lease = maintenance._lease(any_app, maintenance.current_boundary(any_app), _memo(any_app).redis)
     dead = MaintenanceRun(trigger=RunTrigger.DAILY, started_at=clock.now(), day_key=TODAY_KEY)
     db.session.add(dead)
     db.session.commit()
     _get(any_app)
     assert len(_daily_runs()) == 1  # its lease still runs
-    _expire_leases(claim.redis_key)
+    _expire_leases(lease.redis_key)
     clock.advance(seconds=5)
     _get(any_app)
     dead_again, done = _daily_runs()
@@ -173,21 +173,21 @@ def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_a
 
 def test_a_runner_that_lost_its_lease_stops_and_writes_nothing_more(app, make_game):
     make_game()
-    claim = maintenance._claim(app, maintenance.current_boundary(app), _memo(app).redis)
-    redis_client().set(claim.redis_key, "a-newer-holder")
-    run = maintenance.run_daily(app, claim)
+    lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
+    redis_client().set(lease.redis_key, "a-newer-holder")
+    run = maintenance.run_daily(app, lease)
     assert run.status is RunStatus.FAILED and "stopped early" in run.error
     assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
-    assert redis_client().get(claim.redis_key) == b"a-newer-holder"  # not ours to release
+    assert redis_client().get(lease.redis_key) == b"a-newer-holder"  # not ours to release
 
 
 def test_a_redis_restart_mid_run_does_not_stop_the_run(app, make_game):
     make_game()
-    claim = maintenance._claim(app, maintenance.current_boundary(app), _memo(app).redis)
-    redis_client().delete(claim.redis_key)  # what a restart without persistence does
-    run = maintenance.run_daily(app, claim)
+    lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
+    redis_client().delete(lease.redis_key)  # what a restart without persistence does
+    run = maintenance.run_daily(app, lease)
     assert run.status is RunStatus.SUCCEEDED and run.slots_created == 84
-    assert redis_client().get(claim.redis_key) == f"done:{claim.token}".encode()
+    assert redis_client().get(lease.redis_key) == f"done:{lease.token}".encode()
 
 
 def test_a_redis_flush_after_the_run_does_not_run_the_day_again(app, make_game, clock):
@@ -239,9 +239,9 @@ class TestWithoutRedis:
     def test_the_database_guard_lets_only_one_holder_run(self, any_app, make_game):
         make_game()
         boundary = maintenance.current_boundary(any_app)
-        first = maintenance._claim(any_app, boundary, maintenance.DailyMemo().redis)
-        second = maintenance._claim(any_app, boundary, maintenance.DailyMemo().redis)
-        assert isinstance(first, maintenance.DailyClaim) and second is maintenance.Outcome.HELD
+        first = maintenance._lease(any_app, boundary, maintenance.DailyMemo().redis)
+        second = maintenance._lease(any_app, boundary, maintenance.DailyMemo().redis)
+        assert isinstance(first, maintenance.DailyLease) and second is maintenance.Outcome.HELD
 
 
 class TestHookTurnedOff:

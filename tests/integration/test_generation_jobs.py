@@ -11,8 +11,8 @@ from bookingapp import create_app
 from bookingapp.admin import jobs
 from bookingapp.admin.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
-from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.maintenance.pool import background_pool
+from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 
 
 
@@ -121,7 +121,7 @@ def test_without_redis_progress_lives_in_this_process(any_app, clock):
 
 
 def test_an_edit_saved_while_a_job_writes_a_day_is_waited_for_and_the_rest_follow_it(app, clock, make_game, monkeypatch):
-    from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
+    from tests.race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
 
     game = make_game()
     errors, write_slots = [], jobs.write_slots

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, event, func, select
 
-from race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
+from tests.race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
+from bookingapp.core import engine
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.core import engine
 from bookingapp.services import generation as generator
 from bookingapp.services.generation import ensure_games, ensure_window
 from bookingapp.services.runs import generate_slots

@@ -1,4 +1,4 @@
-"""Editing a game reconciles its future slots at once (DESIGN.md §3)."""
+"""Editing a game reconciles its future slots at once."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,17 +10,17 @@ from sqlalchemy import delete, func, select
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.extensions import db
 from bookingapp.models import Booking, BookingStatus, Slot
+from bookingapp.services.generation import ensure_window
 from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from bookingapp.services.slots import offered_slots, slot_is_offered
-from bookingapp.services.generation import ensure_window
 
 UTC = timezone.utc
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS
 PER_DAY = 12  # make_game: 10:00-22:00, 60-minute slots, Europe/London (UTC in January)
 
 
 def _hours(*ranges):
-    return {day: [list(r) for r in ranges] for day in EVERY_DAY}
+    return {day: [list(r) for r in ranges] for day in WEEKDAYS}
 
 
 def _filled(make_game, clock, **overrides):

@@ -14,10 +14,10 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from bookingapp.core import engine
+from bookingapp.core.window import local_midnight, local_today, window_dates
 from bookingapp.extensions import db
 from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger, Slot
-from bookingapp.core import engine
-from bookingapp.core.boundary import local_midnight
 from bookingapp.services.status import window_status
 
 from tests.multiworker.gunicorn_server import ROOT, Gunicorn
@@ -51,7 +51,7 @@ def _assert_windows_full_without_duplicates(games, now: datetime) -> None:
     db.session.rollback()
     for game in games:
         assert window_status(db.session, game, now=now, default_days=7).is_full, game.name
-        first, last = engine.window_dates(engine.local_today(now, game.timezone), 7)
+        first, last = window_dates(local_today(now, game.timezone), 7)
         wanted = len(engine.slots_between(game.schedule(), first, last))
         stored = select(func.count()).select_from(Slot).where(
             Slot.game_id == game.id, Slot.starts_at >= local_midnight(first, ZoneInfo(game.timezone))
@@ -159,6 +159,6 @@ def test_cli_generate_beside_the_hook_duplicates_nothing_and_both_succeed(gunico
     assert duplicates == []
     for game in games:
         assert window_status(db.session, game, now=MORNING, default_days=7).is_full
-    first, last = engine.window_dates(engine.local_today(MORNING, "Europe/London"), 60)
+    first, last = window_dates(local_today(MORNING, "Europe/London"), 60)
     per_game = len(engine.slots_between(games[0].schedule(), first, last))
     assert db.session.scalar(select(func.count()).select_from(Slot)) == per_game * len(games)

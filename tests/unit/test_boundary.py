@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookingapp.core.boundary import daily_boundary, local_midnight
+from bookingapp.core.boundary import daily_boundary
+from bookingapp.core.window import local_midnight
 
 UTC = timezone.utc
 

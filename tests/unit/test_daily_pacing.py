@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bookingapp.maintenance import daily
+from bookingapp.core import pacing as daily
 
 
 class FakeTime:

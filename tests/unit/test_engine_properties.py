@@ -113,7 +113,7 @@ def range_walls(day: date, rng: OpeningRange) -> tuple[datetime, datetime]:
 
 
 def reference_slots(schedule: Schedule, day: date) -> list[tuple[datetime, datetime]]:
-    """DESIGN §3 read literally: every grid start that exists, fits and does not collide."""
+    """The slot rules read literally: every grid start that exists, fits and does not collide."""
     if day in schedule.closures:
         return []
     tz = ZoneInfo(schedule.timezone)

@@ -1,4 +1,4 @@
-"""The slot rules of DESIGN §3 on days without a clock change: exact UTC slots."""
+"""The slot rules (see bookingapp/core/engine.py) on days without a clock change: exact UTC slots."""
 import signal
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookingapp.core.engine import Schedule, dates_between, local_today, slots_between, slots_for_day, window_dates
+from bookingapp.core.engine import Schedule, slots_between, slots_for_day
 from bookingapp.core.hours import WEEKDAYS, ScheduleError, parse_weekly_hours, weekly_hours_to_json
+from bookingapp.core.window import dates_between, local_today, window_dates
 
 MONDAY = date(2027, 6, 14)
 TUESDAY = MONDAY + timedelta(days=1)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bookingapp.core.plan import StoredSlot, fits_schedule, plan_reconcile
 from bookingapp.core import engine
 from bookingapp.core import hours
 from bookingapp.core.engine import SlotTimes
+from bookingapp.core.plan import StoredSlot, fits_schedule, plan_reconcile
 
 UTC = timezone.utc
 BASE = datetime(2027, 1, 14, 10, tzinfo=UTC)

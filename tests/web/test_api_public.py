@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from booking_helpers import fill, slot_at
+from tests.booking_helpers import fill, slot_at
 
 UTC = timezone.utc
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking_helpers import fill, slot_at
+from tests.booking_helpers import fill, slot_at
 from bookingapp.extensions import db
 from bookingapp.models import Booking
 

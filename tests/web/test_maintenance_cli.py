@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bookingapp.extensions import cache, db, redis_client, redis_key
+from bookingapp.maintenance.operator import maintain_all_games
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.services.checks import check_game_window
-from bookingapp.maintenance.operator import maintain_all_games
 from tests.conftest import free_port
 
 UTC = timezone.utc

@@ -1,29 +1,15 @@
-"""Fixtures for the staff pages and API: a staff login, a logged-in client, a token."""
+"""Fixtures for the staff pages and API: a logged-in client, a token, the pool drained.
+
+The staff login itself (``staff_user``) is in ``tests/conftest.py``, shared with the
+multi-worker tests."""
 from __future__ import annotations
 
 import pytest
 
-from werkzeug.security import generate_password_hash
-
-from bookingapp.services.accounts import create_api_token
 from bookingapp.extensions import db
-from bookingapp.models import StaffUser
+from bookingapp.services.accounts import create_api_token
 
-from staff_helpers import PASSWORD, post_form
-
-
-@pytest.fixture(scope="session")
-def password_hash():
-    """Hashed once: a Werkzeug hash is deliberately slow, and every staff test needs a login."""
-    return generate_password_hash(PASSWORD)
-
-
-@pytest.fixture
-def staff_user(app, password_hash):
-    user = StaffUser(username="alice", password_hash=password_hash)
-    db.session.add(user)
-    db.session.commit()
-    return user
+from tests.staff_helpers import PASSWORD, post_form
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bookingapp.extensions import db
 from bookingapp.models import StaffUser
 
 from tests.conftest import free_port, settings_for
-from staff_helpers import PASSWORD, post_form
+from tests.staff_helpers import PASSWORD, post_form
 
 LOCKED = "Too many failed logins; try again in"
 ROOT = Path(__file__).resolve().parents[3]

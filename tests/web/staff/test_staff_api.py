@@ -10,7 +10,7 @@ from bookingapp.services.generation import ensure_window
 from bookingapp.services.runs import generate_slots
 from tests.conftest import free_port
 
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS
 BODY = {
     "name": "Laser Maze",
     "timezone": "America/New_York",
@@ -115,7 +115,7 @@ def _filled_game(make_game, clock):
 
 def test_patch_dry_run_answers_the_plan_and_changes_nothing(api, make_game, clock):
     game = _filled_game(make_game, clock)
-    hours = {d: [["10:00", "18:00"]] for d in EVERY_DAY}
+    hours = {d: [["10:00", "18:00"]] for d in WEEKDAYS}
     response = api.patch(f"/api/games/{game.id}?dry_run=1", {"weekly_hours": hours, "capacity": 2})
     assert response.status_code == 200
     body = response.json

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp.services.accounts import create_api_token
 from bookingapp.extensions import db
 from bookingapp.models import ApiToken, StaffUser
+from bookingapp.services.accounts import create_api_token
 
-from staff_helpers import PASSWORD, csrf_from, post_form
+from tests.staff_helpers import PASSWORD, csrf_from, post_form
 
 PAGES = ["/admin/", "/admin/games/new", "/admin/runs", "/admin/games/00000000-0000-0000-0000-000000000000/edit"]
 

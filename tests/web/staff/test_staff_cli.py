@@ -5,9 +5,9 @@ import hashlib
 
 from sqlalchemy import select
 
-from bookingapp.services.accounts import authenticate
 from bookingapp.extensions import db
 from bookingapp.models import ApiToken, StaffUser
+from bookingapp.services.accounts import authenticate
 
 
 def test_create_user_with_a_password_flag_makes_a_working_login(runner, clock):

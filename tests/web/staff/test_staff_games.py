@@ -8,9 +8,9 @@ from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
 from bookingapp.services.generation import ensure_window
 
-from staff_helpers import csrf_from
+from tests.staff_helpers import csrf_from
 
-EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bookingapp.core.hours import WEEKDAYS
 VALID = {
     "name": "Dragon's Lair",
     "slug": "",
@@ -23,7 +23,7 @@ VALID = {
     "min_party": "2",
     "days_ahead": "",
     "min_notice_minutes": "30",
-    **{f"hours_{d}": "10:00-14:00, 16:00-01:00" for d in EVERY_DAY},
+    **{f"hours_{d}": "10:00-14:00, 16:00-01:00" for d in WEEKDAYS},
     "closures": "2027-12-25\n2027-12-26",
     "is_active": "y",
 }
@@ -116,7 +116,7 @@ def _edit(client, game, action, **changes):
     page = _edit_page(client, game)
     data = {**VALID, "name": game.name, "slug": game.slug, "booking_mode": "shared", "min_party": "1",
             "gap_minutes": "0", "capacity": "4", "min_notice_minutes": "0", "closures": "",
-            **{f"hours_{d}": "10:00-22:00" for d in EVERY_DAY}, **changes}
+            **{f"hours_{d}": "10:00-22:00" for d in WEEKDAYS}, **changes}
     data.pop("is_active")  # as the browser sends it: the edit form has no such box
     return client.post(f"/admin/games/{game.id}/edit", data={"csrf_token": csrf_from(page), "action": action, **data})
 
@@ -130,7 +130,7 @@ def test_the_edit_form_shows_the_current_settings(staff_client, make_game):
 def test_a_preview_says_what_saving_would_do_and_changes_nothing(staff_client, make_game, clock):
     game = make_game()
     ensure_window(db.session, game, now=clock.now(), default_days=7)
-    response = _edit(staff_client, game, "preview", **{f"hours_{d}": "10:00-18:00" for d in EVERY_DAY})
+    response = _edit(staff_client, game, "preview", **{f"hours_{d}": "10:00-18:00" for d in WEEKDAYS})
     assert response.status_code == 200
     assert "28 unbooked slots removed, 0 added, 0 booked slots kept off-schedule." in response.get_data(as_text=True)
     assert _slot_count(game) == 84
@@ -141,7 +141,7 @@ def test_a_preview_says_what_saving_would_do_and_changes_nothing(staff_client, m
 def test_saving_an_edit_reconciles_the_slots_at_once(staff_client, make_game, clock):
     game = make_game()
     ensure_window(db.session, game, now=clock.now(), default_days=7)
-    response = _edit(staff_client, game, "save", **{f"hours_{d}": "10:00-18:00" for d in EVERY_DAY})
+    response = _edit(staff_client, game, "save", **{f"hours_{d}": "10:00-18:00" for d in WEEKDAYS})
     assert response.status_code == 302
     assert _slot_count(game) == 56
     db.session.refresh(game)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bookingapp.extensions import db
 from bookingapp.models import Slot
 
-from staff_helpers import PASSWORD, csrf_from
+from tests.staff_helpers import PASSWORD, csrf_from
 from tests.multiworker.gunicorn_server import Gunicorn
 
 WORKERS = 3

@@ -2,7 +2,7 @@
 
 Redis answers the many workers that ask at the day's first requests (one round trip
 each) so that only the one that wins its ``SET NX EX`` touches the database. The
-winner then claims the day's row in ``maintenance_claims`` too: that row is the
+winner then takes the day's row in ``maintenance_claims`` too: that row is the
 record of the day, so a Redis restart or flush never makes the day run twice. When
 Redis is unreachable the row alone decides, and one warning says so.
 
@@ -36,7 +36,7 @@ REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 REDIS_RETRY_SECONDS = 30.0
 
 # Renew our lease if the key still holds our token; put it back if Redis lost it (a
-# restart or flush): the claim row, renewed just before, says the day is still ours.
+# restart or flush): the lease row, renewed just before, says the day is still ours.
 _EXTEND = """
 local value = redis.call('get', KEYS[1])
 if value == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
@@ -97,7 +97,7 @@ def wall_now() -> datetime:
 
 
 @dataclass
-class DailyClaim:
+class DailyLease:
     """The right to run one boundary's maintenance, held by one token."""
 
     key: str
@@ -146,16 +146,16 @@ class DailyClaim:
             self.health.failed(exc)
 
 
-def claim_day(
+def lease_day(
     key: str, *, engine: Engine, client: redis.Redis | None, redis_key: str, ttl: int, health: RedisHealth
-) -> DailyClaim | Outcome:
+) -> DailyLease | Outcome:
     """Try to become the one that runs ``key``'s maintenance."""
     token = secrets.token_hex(16)
     if client is not None and not health.worth_trying():
         client = None
     if client is not None:
         try:
-            outcome = _claim_redis(client, redis_key, token, ttl)
+            outcome = _lease_redis(client, redis_key, token, ttl)
         except REDIS_ERRORS as exc:
             health.failed(exc)
             client = None
@@ -163,16 +163,16 @@ def claim_day(
             health.answered()
             if outcome is not None:
                 return outcome
-    claim = DailyClaim(key, token, engine, client, redis_key, ttl, health)
-    row = claim_row(engine, key, token, ttl)
+    lease = DailyLease(key, token, engine, client, redis_key, ttl, health)
+    row = lease_row(engine, key, token, ttl)
     if row is Outcome.DONE:
-        claim._release_redis(f"done:{token}", DONE_TTL)  # teach Redis what the row knows
+        lease._release_redis(f"done:{token}", DONE_TTL)  # teach Redis what the row knows
     elif row is Outcome.HELD:
-        claim._release_redis("", 0)
-    return claim if row is None else row
+        lease._release_redis("", 0)
+    return lease if row is None else row
 
 
-def _claim_redis(client: redis.Redis, key: str, token: str, ttl: int) -> Outcome | None:
+def _lease_redis(client: redis.Redis, key: str, token: str, ttl: int) -> Outcome | None:
     pipe = client.pipeline(transaction=True)
     pipe.set(key, token, nx=True, ex=ttl)
     pipe.get(key)
@@ -186,7 +186,7 @@ def _insert(engine: Engine):
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
-def claim_row(engine: Engine, key: str, token: str, ttl: int) -> Outcome | None:
+def lease_row(engine: Engine, key: str, token: str, ttl: int) -> Outcome | None:
     """Take the day's row if it is free or its lease ran out; None when we got it."""
     now = wall_now()
     expires = now + timedelta(seconds=ttl)
@@ -241,15 +241,15 @@ def release_row(engine: Engine, key: str, token: str, after: int) -> None:
 
 
 def day_state(engine: Engine, key: str) -> str:
-    """"done", "claimed" (running, or waiting for its retry) or "not started" for one boundary."""
+    """"done", "leased" (running, or waiting for its retry) or "not started" for one boundary."""
     with engine.connect() as conn:
         row = conn.execute(select(MaintenanceClaim).where(MaintenanceClaim.key == key)).first()
     if row is None:
         return "not started"
-    return "done" if row.done_at is not None else "claimed"
+    return "done" if row.done_at is not None else "leased"
 
 
-def claim_expired(engine: Engine, key: str | None) -> bool:
+def lease_expired(engine: Engine, key: str | None) -> bool:
     """Whether nobody holds ``key``'s lease any more (finished, ran out, or never taken)."""
     if key is None:
         return True
@@ -259,7 +259,7 @@ def claim_expired(engine: Engine, key: str | None) -> bool:
 
 
 def forget_done(engine: Engine, client: redis.Redis | None, key: str, redis_key: str) -> None:
-    """Forget that ``key``'s run is done (a run in progress keeps its claim)."""
+    """Forget that ``key``'s run is done (a run in progress keeps its lease)."""
     table = MaintenanceClaim.__table__
     with engine.begin() as conn:
         conn.execute(delete(table).where(table.c.key == key, table.c.done_at.is_not(None)))
