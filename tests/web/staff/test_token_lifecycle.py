@@ -1,12 +1,14 @@
 """API tokens expire and are revoked without SQL; staff passwords are reset from the shell."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from bookingapp.extensions import db
-from bookingapp.services.accounts import authenticate
+from bookingapp.services.accounts import authenticate, list_api_tokens
+from tests.staff_helpers import post_form
 
 
 def _token(runner, *args):
@@ -85,3 +87,31 @@ def test_set_password_refuses_unknown_users_and_short_passwords(runner, name, pa
     runner.invoke(args=["admin", "create-user", "ann", "--password", "first-password"])
     result = runner.invoke(args=["admin", "set-password", name, "--password", password])
     assert result.exit_code == 1 and says in result.output
+
+
+def test_staff_make_a_token_on_the_page_see_it_once_and_revoke_it(staff_client, client):
+    made = post_form(staff_client, "/admin/tokens", {"name": "till", "expires_in": "30"})
+    assert made.status_code == 201
+    raw = re.search(r'<code class="secret">([^<]+)</code>', made.get_data(as_text=True)).group(1)
+    assert _status(client, raw) == 200
+    listing = staff_client.get("/admin/tokens").get_data(as_text=True)
+    assert raw not in listing and "till" in listing and "2027-02-12" in listing
+    revoked = post_form(staff_client, "/admin/tokens", {"name": "till"}, "/admin/tokens/revoke")
+    assert revoked.status_code == 302
+    assert _status(client, raw) == 401
+    assert "revoked" in staff_client.get("/admin/tokens").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"name": "", "expires_in": ""}, "must be 1 to 80 characters"),
+    ({"name": "x", "expires_in": "soon"}, "must be a whole number of days"),
+    ({"name": "x", "expires_in": "0"}, "must be a whole number of days"),
+])
+def test_the_token_page_refuses_bad_fields_with_422_and_makes_nothing(staff_client, fields, says):
+    response = post_form(staff_client, "/admin/tokens", fields)
+    assert response.status_code == 422 and says in response.get_data(as_text=True)
+    assert list_api_tokens(db.session) == []
+
+
+def test_the_token_page_needs_a_login(client):
+    assert client.get("/admin/tokens").status_code == 302
