@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_caching import Cache
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -58,6 +58,8 @@ def init_security_headers(app: Flask) -> None:
     """Security headers on every response; HSTS and Secure cookies when served over https."""
     https = app.config["PREFERRED_URL_SCHEME"] == "https"
     app.config["REMEMBER_COOKIE_SECURE"] = https
+    # Registered before Talisman's, so it runs after it: a page's own policy wins.
+    app.after_request(_page_referrer_policy)
     talisman.init_app(
         app,
         force_https=False,  # TLS ends at the proxy; redirecting here would loop behind it
@@ -68,6 +70,17 @@ def init_security_headers(app: Flask) -> None:
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
     )
+
+
+def set_referrer_policy(policy: str) -> None:
+    """Answer this request with a stricter Referrer-Policy than the site's."""
+    g.referrer_policy = policy
+
+
+def _page_referrer_policy(response):
+    if "referrer_policy" in g:
+        response.headers["Referrer-Policy"] = g.referrer_policy
+    return response
 
 
 def init_redis(app: Flask) -> None:
