@@ -10,20 +10,18 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from flask import Flask, current_app
-from sqlalchemy import update
 
-from bookingapp.core.window import DayRange
 from bookingapp.extensions import db
 from bookingapp.maintenance.pool import submit
-from bookingapp.models import Game, RunStatus, RunTrigger
+from bookingapp.models import Game, RunTrigger
 from bookingapp.services.checks import forget_game_check
-from bookingapp.services.generation import GamePlan, write_slots
-from bookingapp.services.runs import finish_run, start_run
+from bookingapp.services.generation import PassOptions
+from bookingapp.services.runs import generate_slots
 
 log = logging.getLogger("bookingapp.slots")
 
@@ -120,57 +118,40 @@ def _stale(job: dict[str, Any], now: datetime) -> bool:
 
 
 def run_generation(app: Flask, job_id: str, game_id: uuid.UUID) -> None:
-    """Write a game's window day by day, recording progress and an `admin` maintenance run."""
+    """Write a game's window a day at a time through the one generation pass, recording progress."""
     jobs, clock, session = JobStore(app), app.extensions["clock"], db.session
-    run = start_run(session, clock=clock, trigger=RunTrigger.ADMIN)
-    created = 0
+    game = session.get(Game, game_id)
+    if game is None or not game.is_active:
+        _fail(jobs, job_id, LookupError("the game is gone or inactive; reactivate it first"), clock.now())
+        return
+    days = game.window(clock.now(), app.config["SLOTS_DAYS_TO_MAINTAIN"]).days
+    jobs.save(job_id, status="running", days_total=days, heartbeat=clock.now().isoformat())
+    options = PassOptions(app.config["SLOTS_DAYS_TO_MAINTAIN"], repair=True, batch_games=1, days_per_batch=1,
+                          progress=_DayProgress(jobs, job_id, clock))
     try:
-        game = session.get(Game, game_id)
-        if game is None or not game.is_active:
-            raise LookupError("the game is gone or inactive; reactivate it first")
-        days = _window(game, clock.now(), app.config["SLOTS_DAYS_TO_MAINTAIN"])
-        jobs.save(job_id, status="running", days_total=len(days), run_id=run.id, heartbeat=clock.now().isoformat())
-        log.info("Auto-generating slots for %s (%s..%s)", game.name, days[0], days[-1])
-        for done, day in enumerate(days, 1):
-            created += _write_day(session, game, day)
-            jobs.save(job_id, days_done=done, slots_created=created, heartbeat=clock.now().isoformat())
-        log.info("Created %d slots for %s", created, game.name)
-        forget_game_check(game)
-    except Exception as exc:
-        session.rollback()
-        log.exception("Error auto-generating slots")
-        finish_run(session, run, clock=clock, status=RunStatus.FAILED, games_checked=0, slots_created=created,
-                   error=f"{type(exc).__name__}: {exc}")
+        run, _ = generate_slots(session, clock=clock, trigger=RunTrigger.ADMIN, options=options, game_ids=[game_id])
+    except Exception as exc:  # generate_slots logged it and stored it on its run
         jobs.save(job_id, status="failed", error=str(exc) or type(exc).__name__)
         return
-    finish_run(session, run, clock=clock, status=RunStatus.SUCCEEDED, games_checked=1, slots_created=created)
-    jobs.save(job_id, status="done")
+    forget_game_check(game)
+    jobs.save(job_id, status="done", run_id=run.id)
 
 
-def _window(game: Game, now: datetime, default_days: int) -> list[date]:
-    return game.window(now, default_days).dates()
+class _DayProgress:
+    """Told after each day the job writes: moves the progress bar, keeps the heartbeat."""
+
+    def __init__(self, jobs: JobStore, job_id: str, clock):
+        self.jobs, self.job_id, self.clock, self.days_done = jobs, job_id, clock, 0
+
+    def __call__(self, session, result) -> None:
+        self.days_done += 1
+        self.jobs.save(self.job_id, days_done=self.days_done, slots_created=result.slots_created,
+                       heartbeat=self.clock.now().isoformat())
 
 
-def _write_day(session, game: Game, day: date) -> int:
-    """Write one local day's slots and move the watermark past it, in one transaction.
-
-    The game row is read afresh under the lock a schedule edit takes, so an edit saved
-    meanwhile is waited for or seen, never overwritten with the old schedule's slots.
-    """
-    session.refresh(game, with_for_update={"key_share": True})
-    if not game.is_active:
-        raise LookupError("the game was deactivated while its slots were being written")
-    fresh = game.generated_through is None or day > game.generated_through
-    plan = GamePlan(game.id, game.name, game.capacity, game.schedule(), DayRange(day, day), fresh)
-    created = write_slots(session, [plan]).get(game.id, 0)
-    session.execute(
-        update(Game)
-        .where(Game.id == game.id, (Game.generated_through.is_(None)) | (Game.generated_through < day))
-        .values(generated_through=day, updated_at=Game.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return created
+def _fail(jobs: JobStore, job_id: str, exc: Exception, at: datetime) -> None:
+    log.error("Error auto-generating slots: %s", exc)
+    jobs.save(job_id, status="failed", error=str(exc), heartbeat=at.isoformat())
 
 
 def job_status(job_id: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -66,6 +66,7 @@ class PassOptions:
     keep_going: Callable[[], bool] = lambda: True
     progress: Callable[[Session, GenerationResult], None] = lambda session, result: None
     batch_games: int = BATCH_GAMES
+    days_per_batch: int | None = None  # split each game's days into batches of this many (a staff job: 1)
 
 
 def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRange | None:
@@ -97,6 +98,18 @@ class GamePlan:
     days: DayRange
     fresh: bool = False
     version: datetime | None = None
+    continues: bool = False  # a later part of a split plan: its game is counted once, by the first
+
+    def split(self, days: int | None) -> list[GamePlan]:
+        """This plan as consecutive plans of at most ``days`` local days each (None: whole)."""
+        if days is None:
+            return [self]
+        starts = self.days.dates()[::days]
+        return [
+            replace(self, days=DayRange(first, min(first + timedelta(days=days - 1), self.days.last)),
+                    continues=first != self.days.first)
+            for first in starts
+        ]
 
     def rows(self) -> list[SlotRow]:
         """The rows the engine wants for this game over ``days``."""
@@ -182,8 +195,11 @@ def ensure_games(session: Session, games: Iterable[Game], *, now: datetime, opti
     # Read every game before the first commit: committing expires the ORM objects, and
     # touching one afterwards would reload it with a query of its own.
     plans = [
-        plan_game(g, now=now, default_days=options.default_days, days=options.days, repair=options.repair)
-        for g in ordered
+        part
+        for game in ordered
+        for plan in [plan_game(game, now=now, default_days=options.default_days, days=options.days,
+                               repair=options.repair)]
+        for part in (plan.split(options.days_per_batch) if plan else [None])
     ]
     for start in range(0, len(plans), options.batch_games):
         if not options.keep_going():
@@ -200,7 +216,7 @@ def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: Ge
         log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
     created = write_slots(session, todo)
     _advance_watermarks(session, {plan.game_id: plan.days.last for plan in todo})
-    result.games_checked += len(plans)
+    result.games_checked += sum(1 for plan in plans if plan is None or not plan.continues)
     for plan in todo:
         count = created.get(plan.game_id, 0)
         result.created_by_game[plan.game_id] = count

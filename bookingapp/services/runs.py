@@ -7,7 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -39,7 +39,7 @@ def generate_slots(
     again for the caller.
     """
     run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
-    options = replace(options, progress=partial(_record_progress, run.id))
+    options = replace(options, progress=partial(_record_progress, run.id, options.progress))
     try:
         result = ensure_games(session, active_games(session, game_ids), now=clock.now(), options=options)
     except Exception as exc:
@@ -57,7 +57,8 @@ def generate_slots(
     return run, result
 
 
-def _record_progress(run_id: int, session: Session, result: GenerationResult) -> None:
+def _record_progress(run_id: int, also: Callable, session: Session, result: GenerationResult) -> None:
+    also(session, result)
     table = MaintenanceRun.__table__
     session.execute(
         update(table).where(table.c.id == run_id)

@@ -12,6 +12,7 @@ from bookingapp.admin import jobs
 from bookingapp.admin.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
 from bookingapp.maintenance.pool import background_pool
+from bookingapp.services import generation
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 
 
@@ -82,7 +83,7 @@ def test_a_failing_job_shows_its_error_and_records_a_failed_run(app, make_game, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("bookingapp.admin.jobs.write_slots", broken)
+    monkeypatch.setattr("bookingapp.services.generation.write_slots", broken)
     with caplog.at_level(logging.ERROR, logger="bookingapp.slots"):
         job_id = start_generation(game, now=app.extensions["clock"].now())
         _drain(app)
@@ -124,7 +125,7 @@ def test_an_edit_saved_while_a_job_writes_a_day_is_waited_for_and_the_rest_follo
     from tests.race_helpers import assert_only_the_new_schedule, edit, in_app, wait_until_waiting_on_a_lock_or_done
 
     game = make_game()
-    errors, write_slots = [], jobs.write_slots
+    errors, write_slots = [], generation.write_slots
     edit_thread = in_app(app, lambda: edit(clock, game.id), errors)
 
     def edit_during_the_first_day(session, plans):
@@ -133,7 +134,7 @@ def test_an_edit_saved_while_a_job_writes_a_day_is_waited_for_and_the_rest_follo
             wait_until_waiting_on_a_lock_or_done(edit_thread)
         return write_slots(session, plans)
 
-    monkeypatch.setattr(jobs, "write_slots", edit_during_the_first_day)
+    monkeypatch.setattr(generation, "write_slots", edit_during_the_first_day)
     job_id = uuid.uuid4().hex
     jobs.run_generation(app, job_id, game.id)
     edit_thread.join(timeout=30)
