@@ -16,6 +16,7 @@ from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
 from bookingapp.models import Booking, Game
 from bookingapp.services import bookings as service
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games
 
 MAX_RANGE_DAYS = 366
@@ -50,9 +51,8 @@ def create_booking():
     unknown = sorted(map(str, set(body) - BOOKING_FIELDS))
     if unknown:
         raise ValidationError({"_": f"unknown field(s): {', '.join(unknown)[:200]}"})
-    made = service.book_slot(
-        db.session, body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"), now()
-    )
+    request_ = BookingRequest(body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"))
+    made = service.book_slot(db.session, request_, now())
     response = jsonify({**_booking_json(made.booking), "cancel_token": made.cancel_token})
     response.status_code = 201
     response.headers["Location"] = url_for(".booking", reference=made.booking.reference)

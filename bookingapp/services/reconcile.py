@@ -50,9 +50,11 @@ def update_game(
     session.execute(select(Game.id).where(Game.id == game.id).with_for_update())
     fields, plan = preview_game_change(session, game, data, now=now, default_days=default_days)
     horizon = _horizon(session, game, fields, now=now, default_days=default_days)
+    # A capacity staff set on one slot stands until the game's own capacity changes.
+    reset_capacity = fields["capacity"] != game.capacity
     for name, value in fields.items():
         setattr(game, name, value)
-    _apply(session, game, plan, now=now)
+    _apply(session, game, plan, now=now, reset_capacity=reset_capacity)
     if game.is_active:
         game.generated_through = max(game.generated_through or horizon.last, horizon.last)
     session.commit()
@@ -104,8 +106,8 @@ def _stored_future_slots(session: Session, game: Game, now: datetime) -> list[St
     return [StoredSlot(*row) for row in rows]
 
 
-def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime) -> None:
-    """Write a plan inside the caller's transaction."""
+def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime, reset_capacity: bool) -> None:
+    """Write a plan inside the caller's transaction (slot blocks are left as they are)."""
     for chunk in _chunks(plan.remove):
         # Re-checked in the statement: a booking that landed since the plan keeps its slot.
         session.execute(
@@ -120,12 +122,13 @@ def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime) 
             .values(ends_at=times.ends_at)
             .execution_options(synchronize_session=False)
         )
-    session.execute(
-        update(Slot)
-        .where(Slot.game_id == game.id, Slot.starts_at > now)
-        .values(capacity=case((Slot.booked > plan.capacity, Slot.booked), else_=plan.capacity))
-        .execution_options(synchronize_session=False)
-    )
+    if reset_capacity:
+        session.execute(
+            update(Slot)
+            .where(Slot.game_id == game.id, Slot.starts_at > now)
+            .values(capacity=case((Slot.booked > plan.capacity, Slot.booked), else_=plan.capacity))
+            .execution_options(synchronize_session=False)
+        )
     write_rows(session, [(game.id, s.starts_at, s.ends_at, plan.capacity) for s in plan.add])
 
 

@@ -8,6 +8,7 @@ from bookingapp.core.window import local_today
 from bookingapp.errors import BadCancelToken, DomainError, SlotClosed, SlotFull, page_errors
 from bookingapp.extensions import db, now
 from bookingapp.services import bookings as service
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.services.checks import check_game_window
 from bookingapp.site import bp
@@ -32,10 +33,8 @@ def game(slug: str):
     form, alternatives = BookingForm(), []
     if form.validate_on_submit():
         try:
-            made = service.book_slot(
-                db.session, form.slot_id.data, form.name.data, form.email.data, form.party_size.data,
-                at, game_id=game.id,
-            )
+            request_ = BookingRequest(form.slot_id.data, form.name.data, form.email.data, form.party_size.data)
+            made = service.book_slot(db.session, request_, at, game_id=game.id)
         except DomainError as exc:
             form.show_error(exc)
             if isinstance(exc, SlotFull):
