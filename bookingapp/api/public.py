@@ -1,7 +1,6 @@
 """The public JSON API: games, their slots, bookings."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from flask import current_app, jsonify, request, url_for
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.api.serialize import game_to_json
-from bookingapp.core.window import local_today
+from bookingapp.core.window import local_today, parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
 from bookingapp.models import Booking, Game
@@ -20,9 +19,7 @@ from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games
 
 MAX_RANGE_DAYS = 366
-EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
 BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @bp.get("/games")
@@ -92,17 +89,10 @@ def _parse_date(raw: str | None, name: str, problems: dict[str, str]) -> date | 
     if raw is None:
         return None
     try:
-        if not _ISO_DATE.fullmatch(raw):
-            raise ValueError
-        parsed = date.fromisoformat(raw)
-    except ValueError:
-        problems[name] = "must be a date like 2027-01-31"
+        return parse_date(raw)
+    except ValueError as exc:
+        problems[name] = str(exc)
         return None
-    # Far from today a local midnight may not even have a UTC instant (year 1 in Tokyo).
-    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
-        problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
-        return None
-    return parsed
 
 
 def _offer_json(offer: service.SlotOffer) -> dict[str, Any]:

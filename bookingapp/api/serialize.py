@@ -19,6 +19,7 @@ def game_to_json(game: Game) -> dict[str, Any]:
         "capacity": game.capacity,
         "days_ahead": game.days_ahead,
         "min_notice_minutes": game.min_notice_minutes,
+        "cancel_cutoff_minutes": game.cancel_cutoff_minutes,
         "booking_mode": game.booking_mode.value,
         "min_party": game.min_party,
         "weekly_hours": game.weekly_hours,

@@ -275,29 +275,45 @@ def get_booking(session: Session, reference: object, token: object) -> Booking:
     return booking
 
 
+def customer_change_deadline(booking: Booking) -> datetime:
+    """The last instant a customer may cancel or move: the start less the game's cut-off."""
+    return booking.slot.starts_at - timedelta(minutes=booking.slot.game.cancel_cutoff_minutes or 0)
+
+
 def cancel_booking(session: Session, reference: object, token: object, now: datetime) -> Booking:
-    """Cancel a booking and free its seats, exactly once; cancelling again changes nothing."""
+    """Cancel a booking for its customer and free its seats, exactly once; cancelling again changes nothing.
+
+    Refused once the session has started, or inside the game's cancellation cut-off.
+    """
     try:
         booking = get_booking(session, reference, token)
         if booking.is_cancelled:
             return booking
         if booking.slot.starts_at <= now:
             raise SlotClosed("This session has already started; it can no longer be cancelled.")
-        cancelled = session.execute(
-            update(_BOOKINGS)
-            .where(_BOOKINGS.c.id == booking.id, _BOOKINGS.c.status == BookingStatus.CONFIRMED)
-            .values(status=BookingStatus.CANCELLED, cancelled_at=now)
-            .returning(_BOOKINGS.c.slot_id, _BOOKINGS.c.party_size)
-        ).first()
-        # Only the request whose transition succeeded frees the seats.
-        if cancelled is not None:
-            session.execute(
-                update(_SLOTS).where(_SLOTS.c.id == cancelled.slot_id)
-                .values(booked=_SLOTS.c.booked - cancelled.party_size)
-            )
+        if customer_change_deadline(booking) <= now:
+            raise SlotClosed("This session starts too soon to be cancelled online; please call the venue.")
+        cancel_once(session, booking, now)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     session.refresh(booking)
     return booking
+
+
+def cancel_once(session: Session, booking: Booking, now: datetime) -> bool:
+    """Cancel ``booking`` and free its seats, if it is still confirmed; False when another request did it first."""
+    cancelled = session.execute(
+        update(_BOOKINGS)
+        .where(_BOOKINGS.c.id == booking.id, _BOOKINGS.c.status == BookingStatus.CONFIRMED)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+        .returning(_BOOKINGS.c.slot_id, _BOOKINGS.c.party_size)
+    ).first()
+    # Only the request whose transition succeeded frees the seats.
+    if cancelled is None:
+        return False
+    session.execute(
+        update(_SLOTS).where(_SLOTS.c.id == cancelled.slot_id).values(booked=_SLOTS.c.booked - cancelled.party_size)
+    )
+    return True
