@@ -55,6 +55,14 @@ def database_url(raw: str | None) -> str:
     return raw
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Read a setting that must be one of ``choices``."""
+    raw = (os.environ.get(name) or "").strip() or default
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} is not one of {'/'.join(choices)}")
+    return raw
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
@@ -82,6 +90,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # https (behind a TLS-terminating proxy, as in production) adds HSTS and marks the
+    # session and remember-me cookies Secure.
+    PREFERRED_URL_SCHEME = env_choice("PREFERRED_URL_SCHEME", "http", ("http", "https"))
 
 
 class TestConfig(Config):

@@ -97,7 +97,7 @@ def seed(args, now: datetime) -> list[Game]:
             "weekly_hours": {d: hours for d in WEEK},
         })
     games = generator.active_games(db.session)
-    result = generator.ensure_games(db.session, games, now=now, default_days=args.days)
+    result = generator.ensure_games(db.session, games, now=now, options=generator.PassOptions(args.days))
     db.session.execute(text("ANALYZE"))
     db.session.commit()
     print(f"seeded {len(games)} games, {result.slots_created} slots in {time.perf_counter() - started:.1f} s")

@@ -154,7 +154,7 @@ def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> 
     db.session.remove()  # a fresh session, as a background pass gets
     with stopwatch() as watch:
         games = generator.active_games(db.session)
-        result = generator.ensure_games(db.session, games, now=clock.now(), default_days=days)
+        result = generator.ensure_games(db.session, games, now=clock.now(), options=generator.PassOptions(days))
     return Row(name, result.games_checked, result.slots_created, watch, target)
 
 

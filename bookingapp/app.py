@@ -10,7 +10,9 @@ from flask import Flask
 from config import Config
 
 from bookingapp.core.clock import Clock, clock_from_config
-from bookingapp.extensions import cache, cache_config, csrf, db, init_redis, login_manager, migrate
+from bookingapp.extensions import (
+    cache, cache_config, csrf, db, init_redis, init_security_headers, login_manager, migrate,
+)
 
 
 def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -50,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     cache.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_security_headers(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -26,4 +26,4 @@ def _require_staff():
     return login_manager.unauthorized()
 
 
-from bookingapp.admin import auth, bookings, routes  # noqa: E402,F401  (registers the views on bp)
+from bookingapp.admin import auth, bookings, routes, tokens  # noqa: E402,F401  (registers the views on bp)

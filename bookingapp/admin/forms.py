@@ -27,11 +27,35 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class ServiceForm(FlaskForm):
+    """A form whose rules live in a service: its ValidationError messages land on the fields."""
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        """Put a service's messages on the fields they name; the rest on the form."""
+        self.form_errors = []
+        for key, message in problems.items():
+            name = key.replace("weekly_hours.", "hours_") if key.startswith("weekly_hours.") else key
+            field = self._fields.get(name) if name != "csrf_token" else None
+            if field is None:
+                self.form_errors.append(message)
+            else:
+                field.errors = [*field.errors, message]
+
+
+class TokenForm(ServiceForm):
+    name = StringField("Name", description="Who or what will use it, e.g. the till or a CI job.")
+    expires_in = StringField("Expires after (days)", description="Leave empty for a token that never expires.")
+
+    def expires_in_days(self) -> int | str | None:
+        """The days typed, as a number when they are one (the service judges the rest)."""
+        return _number(self.expires_in.data)
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-class GameForm(FlaskForm):
+class GameForm(ServiceForm):
     name = StringField("Name")
     slug = StringField("Slug", description="Part of the page address; left empty, it comes from the name.")
     description = TextAreaField("Description")
@@ -93,17 +117,6 @@ class GameForm(FlaskForm):
             getattr(self, f"hours_{day}").data = format_ranges(game.weekly_hours.get(day, []))
         self.closures.data = "\n".join(game.closures or [])
         self.is_active.data = game.is_active
-
-    def show_problems(self, problems: Mapping[str, str]) -> None:
-        """Put validate_game's messages on the fields they name; the rest on the form."""
-        self.form_errors = []
-        for key, message in problems.items():
-            name = key.replace("weekly_hours.", "hours_") if key.startswith("weekly_hours.") else key
-            field = self._fields.get(name) if name != "csrf_token" else None
-            if field is None:
-                self.form_errors.append(message)
-            else:
-                field.errors = [*field.errors, message]
 
 
 def _number(text: str | None) -> int | str | None:

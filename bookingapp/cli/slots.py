@@ -11,6 +11,7 @@ from bookingapp.core import engine
 from bookingapp.extensions import app_clock, db
 from bookingapp.maintenance.operator import describe_today, reset_markers, run_state
 from bookingapp.models import Game, MaintenanceRun, RunTrigger
+from bookingapp.services.generation import PassOptions
 from bookingapp.services.leases import REDIS_ERRORS
 from bookingapp.services.runs import error_line, generate_slots, recent_runs
 from bookingapp.services.status import WindowStatus, window_status
@@ -52,10 +53,8 @@ def generate_command(game_id: str | None, days: int | None):
         db.session,
         clock=app_clock(),
         trigger=RunTrigger.CLI,
-        default_days=current_app.config["SLOTS_DAYS_TO_MAINTAIN"],
+        options=PassOptions(current_app.config["SLOTS_DAYS_TO_MAINTAIN"], days=days, repair=True),
         game_ids=[wanted] if wanted else None,
-        days=days,
-        repair=True,
     )
     for gid, created in sorted(result.created_by_game.items(), key=lambda kv: names.get(kv[0], "")):
         click.echo(f"{names.get(gid, gid)}: {created} slots created")

@@ -32,7 +32,7 @@ def new_cancel_token() -> str:
 
 
 def hash_token(token: str) -> str:
-    """The SHA-256 hex digest stored in place of a cancel token."""
+    """The SHA-256 hex digest stored in place of a secret (a cancel token, a staff API token)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bookingapp.core.pacing import Pacer, responsive_gil
 from bookingapp.extensions import db
 from bookingapp.models import RunTrigger
+from bookingapp.services.generation import PassOptions
 from bookingapp.services.leases import DailyLease, lease_expired
 from bookingapp.services.runs import abandon_runs, generate_slots, running_runs, stale_runs
 
@@ -47,9 +48,9 @@ def _run_daily(app: Flask, lease: DailyLease):
     session = Session(db.engine, expire_on_commit=False)
     try:
         run, result = generate_slots(
-            session, clock=clock, trigger=RunTrigger.DAILY,
-            default_days=app.config["SLOTS_DAYS_TO_MAINTAIN"], keep_going=Pacer(lease.still_held),
-            day_key=lease.key, batch_games=DAILY_BATCH_GAMES,
+            session, clock=clock, trigger=RunTrigger.DAILY, day_key=lease.key,
+            options=PassOptions(app.config["SLOTS_DAYS_TO_MAINTAIN"], keep_going=Pacer(lease.still_held),
+                                batch_games=DAILY_BATCH_GAMES),
         )
     except Exception:  # generate_slots logged it and stored it on the run
         lease.fail(app.config["SLOTS_RETRY_AFTER"])

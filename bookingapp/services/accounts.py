@@ -1,10 +1,13 @@
-"""Staff accounts and API tokens: passwords hashed with Werkzeug, tokens stored as SHA-256."""
+"""Staff accounts and API tokens: passwords hashed with Werkzeug, tokens stored as SHA-256.
+
+A token is live until it is revoked or its expiry passes; its name names it to staff (in
+lists, logs and for revoking), so two live tokens never share a name.
+"""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -12,17 +15,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bookingapp.errors import Conflict, ValidationError
-from bookingapp.models import ApiToken, StaffUser
+from bookingapp.core.tokens import hash_token
+from bookingapp.errors import Conflict, NotFound, ValidationError
+from bookingapp.models import ApiToken, StaffUser, utcnow
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,80}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
 TOKEN_PREFIX = "bk_"
+MAX_TOKEN_DAYS = 3650
 
 
 class UsernameTaken(Conflict):
     code = "username_taken"
+
+
+class TokenNameTaken(Conflict):
+    code = "token_name_taken"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
+class StaffUserNotFound(NotFound):
+    code = "staff_user_not_found"
 
 
 def create_staff_user(session: Session, username: str, password: str) -> StaffUser:
@@ -30,8 +47,7 @@ def create_staff_user(session: Session, username: str, password: str) -> StaffUs
     problems = {}
     if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
         problems["username"] = "use 1-80 letters, digits or . _ @ -"
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        problems["password"] = f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+    problems.update(_password_problems(password))
     if problems:
         raise ValidationError(problems)
     user = StaffUser(username=username, password_hash=generate_password_hash(password))
@@ -41,6 +57,26 @@ def create_staff_user(session: Session, username: str, password: str) -> StaffUs
     except IntegrityError:
         session.rollback()
         raise UsernameTaken(f"the username {username!r} is taken", {"username": "is taken"}) from None
+    return user
+
+
+def _password_problems(password: object) -> dict[str, str]:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        return {"password": f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"}
+    return {}
+
+
+def set_staff_password(session: Session, username: str, password: str) -> StaffUser:
+    """Give an existing staff login a new password."""
+    problems = _password_problems(password)
+    if problems:
+        raise ValidationError(problems)
+    valid_name = isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if valid_name else None
+    if user is None:
+        raise StaffUserNotFound(f"no staff user {str(username)[:80]!r}", {"username": "no such staff user"})
+    user.password_hash = generate_password_hash(password)
+    session.commit()
     return user
 
 
@@ -71,19 +107,62 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password")
 
 
-def hash_token(raw: str) -> str:
-    """The SHA-256 hex digest stored in place of an API token."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+def create_api_token(
+    session: Session, name: str, *, now: datetime | None = None, expires_in_days: int | None = None
+) -> str:
+    """Store a new token (hashed) and return it; this is the only time it is shown.
 
-
-def create_api_token(session: Session, name: str) -> str:
-    """Store a new token (hashed) and return it; this is the only time it is shown."""
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 80:
-        raise ValidationError({"name": "must be 1 to 80 characters"})
+    ``expires_in_days`` (1..3650) makes it stop working that long after ``now`` (the
+    app's clock; the wall clock when left out).
+    """
+    name, now = _token_name(name), now or utcnow()
+    expires_at = _expiry(now, expires_in_days)
+    if _live_tokens(session, name, now=now):
+        raise TokenNameTaken(f"a live token is already named {name!r}", {"name": "is taken by a live token"})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name.strip(), token_hash=hash_token(raw)))
+    session.add(ApiToken(name=name, token_hash=hash_token(raw), created_at=now, expires_at=expires_at))
     session.commit()
     return raw
+
+
+def _token_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 80 or "\x00" in name:
+        raise ValidationError({"name": "must be 1 to 80 characters"})
+    return name.strip()
+
+
+def _expiry(now: datetime, days: int | None) -> datetime | None:
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationError({"expires_in": f"must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"})
+    return now + timedelta(days=days)
+
+
+def _live_tokens(session: Session, name: str, *, now: datetime) -> list[ApiToken]:
+    tokens = session.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)))
+    return [token for token in tokens if token_is_live(token, now)]
+
+
+def token_is_live(token: ApiToken, now: datetime) -> bool:
+    """Whether ``token`` still opens the staff API at ``now``: not revoked, not expired."""
+    return token.revoked_at is None and (token.expires_at is None or now < token.expires_at)
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    """Every token ever made, newest first (revoked and expired ones included, for the record)."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_api_token(session: Session, name: str, *, now: datetime) -> ApiToken:
+    """Stop the live token named ``name`` from working, from this instant."""
+    live = _live_tokens(session, _token_name(name), now=now)
+    if not live:
+        raise TokenNotFound(f"no live token named {name.strip()[:80]!r}", {"name": "no live token has this name"})
+    for token in live:
+        token.revoked_at = now
+    session.commit()
+    return live[0]
 
 
 def token_for(session: Session, raw: str, *, now: datetime) -> ApiToken | None:
@@ -91,7 +170,7 @@ def token_for(session: Session, raw: str, *, now: datetime) -> ApiToken | None:
     if not raw or len(raw) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None:
+    if token is None or not token_is_live(token, now):
         return None
     token.last_used_at = now
     session.commit()

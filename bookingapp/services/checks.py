@@ -7,6 +7,7 @@ from flask import current_app
 
 from bookingapp.extensions import app_clock, cache, db
 from bookingapp.models import Game, RunTrigger
+from bookingapp.services.generation import PassOptions
 from bookingapp.services.runs import generate_slots
 from bookingapp.services.status import window_status
 
@@ -36,8 +37,8 @@ def check_game_window(game: Game) -> int:
     created = 0
     if not window_status(db.session, game, now=clock.now(), default_days=default_days).is_full:
         _, result = generate_slots(
-            db.session, clock=clock, trigger=RunTrigger.VIEW, default_days=default_days,
-            game_ids=[game.id], repair=True,
+            db.session, clock=clock, trigger=RunTrigger.VIEW,
+            options=PassOptions(default_days, repair=True), game_ids=[game.id],
         )
         created = result.slots_created
     if interval:

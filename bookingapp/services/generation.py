@@ -49,6 +49,25 @@ class GenerationResult:
     stopped_early: bool = False
 
 
+@dataclass(frozen=True)
+class PassOptions:
+    """How one generation pass runs; only ``default_days`` (the site's window length) is needed.
+
+    ``days`` overrides each game's own window length; ``repair`` rewrites whole windows so
+    holes anywhere are filled. ``keep_going`` is asked before each batch (the daily run's
+    pacing and its lease); when it answers False the pass stops and what was committed
+    stays. ``progress`` is told the running totals inside each batch's transaction, so
+    what it records commits with the slots it counts.
+    """
+
+    default_days: int
+    days: int | None = None
+    repair: bool = False
+    keep_going: Callable[[], bool] = lambda: True
+    progress: Callable[[Session, GenerationResult], None] = lambda session, result: None
+    batch_games: int = BATCH_GAMES
+
+
 def days_to_write(game: Game, *, today: date, days: int, repair: bool) -> DayRange | None:
     """The local days of ``game``'s window still to write, or None when it is full.
 
@@ -156,50 +175,39 @@ def _advance_watermarks(session: Session, through: dict[uuid.UUID, date]) -> Non
     session.connection().execute(statement, [{"gid": g, "through": d} for g, d in through.items()])
 
 
-def ensure_games(
-    session: Session,
-    games: Iterable[Game],
-    *,
-    now: datetime,
-    default_days: int,
-    days: int | None = None,
-    repair: bool = False,
-    keep_going: Callable[[], bool] = lambda: True,
-    batch_games: int = BATCH_GAMES,
-) -> GenerationResult:
-    """Fill the window of each game, committing a batch of games at a time.
-
-    ``days`` overrides each game's own window length. ``keep_going`` is asked before
-    each batch; when it answers False the pass stops, and what was committed stays
-    (a later pass resumes from the watermarks).
-    """
+def ensure_games(session: Session, games: Iterable[Game], *, now: datetime, options: PassOptions) -> GenerationResult:
+    """Fill the window of each game, committing a batch of games at a time."""
     result = GenerationResult()
     ordered = sorted(games, key=lambda g: g.id)
     # Read every game before the first commit: committing expires the ORM objects, and
     # touching one afterwards would reload it with a query of its own.
-    plans = [plan_game(g, now=now, default_days=default_days, days=days, repair=repair) for g in ordered]
-    for start in range(0, len(plans), batch_games):
-        if not keep_going():
+    plans = [
+        plan_game(g, now=now, default_days=options.default_days, days=options.days, repair=options.repair)
+        for g in ordered
+    ]
+    for start in range(0, len(plans), options.batch_games):
+        if not options.keep_going():
             result.stopped_early = True
             log.warning("Slot generation stopped early after %d games", result.games_checked)
             break
-        _ensure_batch(session, plans[start:start + batch_games], result)
+        _ensure_batch(session, plans[start:start + options.batch_games], result, options.progress)
     return result
 
 
-def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult) -> None:
-    result.games_checked += len(plans)
+def _ensure_batch(session: Session, plans: Sequence[GamePlan | None], result: GenerationResult, progress) -> None:
     todo = _still_current(session, [plan for plan in plans if plan is not None])
     for plan in todo:
         log.info("Auto-generating slots for %s (%s..%s)", plan.name, plan.days.first, plan.days.last)
     created = write_slots(session, todo)
     _advance_watermarks(session, {plan.game_id: plan.days.last for plan in todo})
-    session.commit()
+    result.games_checked += len(plans)
     for plan in todo:
         count = created.get(plan.game_id, 0)
         result.created_by_game[plan.game_id] = count
         result.slots_created += count
         log.info("Created %d slots for %s", count, plan.name)
+    progress(session, result)
+    session.commit()
 
 
 def _still_current(session: Session, plans: Sequence[GamePlan]) -> list[GamePlan]:
@@ -235,7 +243,7 @@ def ensure_window(
     session: Session, game: Game, *, now: datetime, default_days: int, repair: bool = False
 ) -> int:
     """Fill one game's window; return the number of slots created."""
-    return ensure_games(session, [game], now=now, default_days=default_days, repair=repair).slots_created
+    return ensure_games(session, [game], now=now, options=PassOptions(default_days, repair=repair)).slots_created
 
 
 def active_games(session: Session, game_ids: Sequence[uuid.UUID] | None = None) -> list[Game]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from functools import partial
+from typing import Any, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.core.clock import Clock
 from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
-from bookingapp.services.generation import BATCH_GAMES, GenerationResult, active_games, ensure_games
+from bookingapp.services.generation import GenerationResult, PassOptions, active_games, ensure_games
 
 # No cli, view or admin run lasts this long; one still "running" after it has died.
 STALE_RUN_AGE = timedelta(hours=6)
@@ -25,46 +27,42 @@ def generate_slots(
     *,
     clock: Clock,
     trigger: RunTrigger,
-    default_days: int,
+    options: PassOptions,
     game_ids: Sequence[uuid.UUID] | None = None,
-    days: int | None = None,
-    repair: bool = False,
-    keep_going: Callable[[], bool] = lambda: True,
     day_key: str | None = None,
-    batch_games: int = BATCH_GAMES,
 ) -> tuple[MaintenanceRun, GenerationResult]:
     """Fill the windows of active games and record it as a maintenance run.
 
-    A failure is logged as "Error auto-generating slots" with its traceback, stored on
-    the run row, and raised again for the caller.
+    The run's row carries the games and slots done so far, committed with each batch, so
+    a run in progress or killed part-way shows what it wrote. A failure is logged as
+    "Error auto-generating slots" with its traceback, stored on the run row, and raised
+    again for the caller.
     """
     run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
+    options = replace(options, progress=partial(_record_progress, run.id))
     try:
-        result = ensure_games(
-            session,
-            active_games(session, game_ids),
-            now=clock.now(),
-            default_days=default_days,
-            days=days,
-            repair=repair,
-            keep_going=keep_going,
-            batch_games=batch_games,
-        )
+        result = ensure_games(session, active_games(session, game_ids), now=clock.now(), options=options)
     except Exception as exc:
         session.rollback()
         log.exception("Error auto-generating slots")
         finish_run(session, run, clock=clock, status=RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
         raise
+    lost_lease = result.stopped_early
     finish_run(
-        session,
-        run,
-        clock=clock,
-        status=RunStatus.FAILED if result.stopped_early else RunStatus.SUCCEEDED,
-        games_checked=result.games_checked,
-        slots_created=result.slots_created,
-        error="stopped early: lost the daily lease" if result.stopped_early else None,
+        session, run, clock=clock,
+        status=RunStatus.FAILED if lost_lease else RunStatus.SUCCEEDED,
+        games_checked=result.games_checked, slots_created=result.slots_created,
+        error="stopped early: lost the daily lease" if lost_lease else None,
     )
     return run, result
+
+
+def _record_progress(run_id: int, session: Session, result: GenerationResult) -> None:
+    table = MaintenanceRun.__table__
+    session.execute(
+        update(table).where(table.c.id == run_id)
+        .values(games_checked=result.games_checked, slots_created=result.slots_created)
+    )
 
 
 def start_run(session: Session, *, clock: Clock, trigger: RunTrigger, day_key: str | None = None) -> MaintenanceRun:

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 
 from bookingapp.core.window import local_today
 from bookingapp.errors import BadCancelToken, DomainError, SlotClosed, SlotFull, page_errors
-from bookingapp.extensions import db, now
+from bookingapp.extensions import db, now, set_referrer_policy
 from bookingapp.services import bookings as service
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
@@ -84,7 +84,7 @@ def calendar(reference: str):
 def _private(response: Response) -> Response:
     # The address carries the cancel token: keep it out of caches and Referer headers.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    set_referrer_policy("no-referrer")
     return response
 
 

@@ -2,14 +2,14 @@
 customer cancellation cut-off; staff roles; the audit log.
 
 Revision ID: 0003_staff_operations
-Revises: 0001
+Revises: 0002_token_lifecycle
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0003_staff_operations'
-down_revision = '0001'
+down_revision = '0002_token_lifecycle'
 branch_labels = None
 depends_on = None
 

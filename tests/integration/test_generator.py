@@ -13,7 +13,7 @@ from bookingapp.core import engine
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.services import generation as generator
-from bookingapp.services.generation import ensure_games, ensure_window
+from bookingapp.services.generation import PassOptions, ensure_games, ensure_window
 from bookingapp.services.runs import generate_slots
 
 UTC = timezone.utc
@@ -29,7 +29,7 @@ def _count(game=None) -> int:
 
 def _fill(clock, games=None, **kwargs):
     games = games if games is not None else generator.active_games(db.session)
-    return ensure_games(db.session, games, now=clock.now(), default_days=7, **kwargs)
+    return ensure_games(db.session, games, now=clock.now(), options=PassOptions(7, **kwargs))
 
 
 def test_first_fill_writes_every_slot_of_the_window(any_app, clock, make_game):
@@ -119,7 +119,7 @@ def test_past_slots_of_today_are_stored_too(any_app, clock, make_game):
 def test_a_run_is_recorded_with_its_counts(any_app, clock, make_game):
     make_game()
     make_game()
-    run, result = generate_slots(db.session, clock=clock, trigger=RunTrigger.CLI, default_days=7)
+    run, result = generate_slots(db.session, clock=clock, trigger=RunTrigger.CLI, options=PassOptions(7))
     stored = db.session.get(MaintenanceRun, run.id)
     assert (stored.trigger, stored.status) == (RunTrigger.CLI, RunStatus.SUCCEEDED)
     assert (stored.games_checked, stored.slots_created) == (2, 2 * 7 * SLOTS_PER_DAY)
@@ -134,12 +134,37 @@ def test_a_failing_run_is_logged_and_stored_then_raised(any_app, clock, make_gam
 
     monkeypatch.setattr(generator, "write_slots", broken)
     with caplog.at_level(logging.ERROR, logger="bookingapp.slots"), pytest.raises(RuntimeError):
-        generate_slots(db.session, clock=clock, trigger=RunTrigger.DAILY, default_days=7)
+        generate_slots(db.session, clock=clock, trigger=RunTrigger.DAILY, options=PassOptions(7))
     run = db.session.scalars(select(MaintenanceRun)).one()
     assert run.status is RunStatus.FAILED
     assert "disk on fire" in run.error
     assert any(r.getMessage() == "Error auto-generating slots" and r.exc_info for r in caplog.records)
     assert _count() == 0
+
+
+def test_a_run_row_shows_what_it_wrote_while_running_and_after_dying(any_app, clock, make_game):
+    for _ in range(3):
+        make_game()
+    seen = []
+
+    def look_then_die():
+        # A second connection reads the row, as an operator's `slots status` would.
+        with db.engine.connect() as other:
+            seen.append(tuple(other.execute(
+                select(MaintenanceRun.games_checked, MaintenanceRun.slots_created)
+            ).one()))
+        if len(seen) == 3:
+            raise SystemExit("worker killed")
+        return True
+
+    with pytest.raises(SystemExit):
+        generate_slots(db.session, clock=clock, trigger=RunTrigger.CLI,
+                       options=PassOptions(7, keep_going=look_then_die, batch_games=1))
+    one_game = 7 * SLOTS_PER_DAY
+    assert seen == [(0, 0), (1, one_game), (2, 2 * one_game)]
+    db.session.rollback()
+    stored = db.session.scalars(select(MaintenanceRun)).one()
+    assert (stored.games_checked, stored.slots_created) == (2, 2 * one_game) == (2, _count())
 
 
 def test_losing_the_lock_stops_between_batches_and_keeps_what_was_written(any_app, clock, make_game):

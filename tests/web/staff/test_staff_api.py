@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import Game, RunTrigger, Slot
-from bookingapp.services.generation import ensure_window
+from bookingapp.services.generation import PassOptions, ensure_window
 from bookingapp.services.runs import generate_slots
 from tests.conftest import free_port
 
@@ -163,9 +163,9 @@ def test_patch_to_a_taken_slug_answers_409(api, make_game):
 
 def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
     make_game()
-    generate_slots(db.session, clock=clock, trigger=RunTrigger.CLI, default_days=7)
+    generate_slots(db.session, clock=clock, trigger=RunTrigger.CLI, options=PassOptions(7))
     clock.advance(minutes=5)
-    generate_slots(db.session, clock=clock, trigger=RunTrigger.ADMIN, default_days=7)
+    generate_slots(db.session, clock=clock, trigger=RunTrigger.ADMIN, options=PassOptions(7))
     runs = api.get("/api/runs").json["runs"]
     assert [r["trigger"] for r in runs] == ["admin", "cli"]
     assert set(runs[0]) == {"id", "trigger", "status", "started_at", "finished_at", "games_checked", "slots_created", "error"}

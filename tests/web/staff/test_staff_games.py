@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
-from bookingapp.services.generation import ensure_window
+from bookingapp.services.generation import PassOptions, ensure_window
 
 from tests.staff_helpers import csrf_from
 
@@ -194,8 +194,8 @@ def test_the_run_history_lists_runs_newest_first(staff_client, make_game, drain_
 
     make_game()
     clock = staff_client.application.extensions["clock"]
-    generate_slots(db.session, clock=clock, trigger=T.CLI, default_days=7)
-    generate_slots(db.session, clock=clock, trigger=T.ADMIN, default_days=7)
+    generate_slots(db.session, clock=clock, trigger=T.CLI, options=PassOptions(7))
+    generate_slots(db.session, clock=clock, trigger=T.ADMIN, options=PassOptions(7))
     html = staff_client.get("/admin/runs").get_data(as_text=True)
     assert html.index("<td>admin</td>") < html.index("<td>cli</td>")
 
