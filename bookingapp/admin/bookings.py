@@ -15,7 +15,15 @@ from bookingapp.extensions import db, now
 from bookingapp.services import audit
 from bookingapp.services.audit import Actor, AuditFilter
 from bookingapp.services.booking_changes import cancel_as_staff, set_attendance, set_note
-from bookingapp.services.daysheet import SheetQuery, day_sheet, find_booking, search_bookings
+from bookingapp.admin.routes import staff_local_time
+from bookingapp.models import BookingSource
+from bookingapp.services.booking_input import BookingRequest
+from bookingapp.services.bookings import book_slot
+from bookingapp.services.daysheet import (
+    SheetQuery, day_sheet, find_booking, list_games, move_targets, search_bookings, slot_bookings,
+)
+from bookingapp.services.moves import MoveRequest, move_booking
+from bookingapp.services.slot_admin import get_slot, set_slot_blocked, set_slot_capacity
 
 SEARCH_PAGE = 50
 AUDIT_PAGE = 100
@@ -32,8 +40,8 @@ def _page_arg() -> int:
     return int(raw)
 
 
-def _day_arg():
-    raw = request.args.get("date", "")
+def _day_arg(name: str = "date"):
+    raw = request.args.get(name, "")
     if not raw:
         return None
     try:
@@ -50,7 +58,7 @@ def day_sheet_page():
     day = query.day or (sheet[0].day if sheet else None)
     return render_template(
         "admin/day_sheet.html", sheet=sheet, query=query, day=day, one_day=timedelta(days=1),
-        action_form=ActionForm(), games_per_page=50,
+        action_form=ActionForm(), games_per_page=50, now=now(),
     )
 
 
@@ -66,12 +74,87 @@ def search_page():
 
 @bp.get("/bookings/<reference>")
 def booking_page(reference: str):
-    """A booking's details, its history and what staff can do with it."""
-    booking = find_booking(db.session, reference)
+    """A booking's details, its history and what staff can do with it (move: pick a game and day)."""
+    booking, at = find_booking(db.session, reference), now()
+    game = _move_game(booking)
+    day = _day_arg("move_date") or booking.slot.starts_at.astimezone(ZoneInfo(game.timezone)).date()
     return render_template(
         "admin/booking.html", booking=booking, history=audit.history(db.session, "booking", booking.reference),
-        action_form=ActionForm(), now=now(),
+        action_form=ActionForm(), now=at, move_game=game, move_day=day, games=list_games(db.session),
+        targets=move_targets(db.session, game, day, at), one_day=timedelta(days=1),
     )
+
+
+def _move_game(booking):
+    slug = request.args.get("move_game")
+    if not slug:
+        return booking.slot.game
+    game = next((g for g in list_games(db.session) if g.slug == slug), None)
+    if game is None:
+        abort(404, "no active game with that slug")
+    return game
+
+
+@bp.post("/bookings/<reference>/move")
+def move_page(reference: str):
+    """Move the booking to the chosen slot (any active game's)."""
+    if ActionForm().validate_on_submit():
+        slot_id = request.form.get("slot_id", "")
+        chosen = int(slot_id) if slot_id.isascii() and slot_id.isdigit() and len(slot_id) < 19 else slot_id
+        booking = move_booking(db.session, MoveRequest(reference, chosen, actor=_actor()), now())
+        game = booking.slot.game
+        flash(f"Moved to {game.name}, {staff_local_time(booking.slot.starts_at, game.timezone)}.", "info")
+    return redirect(url_for("admin.booking_page", reference=reference))
+
+
+@bp.get("/slots/<int:slot_id>")
+def slot_page(slot_id: int):
+    """One slot: its bookings, a phone or walk-in booking, block or unblock, capacity, history."""
+    slot = get_slot(db.session, slot_id)
+    return render_template(
+        "admin/slot.html", slot=slot, game=slot.game, bookings=sorted(slot_bookings(db.session, slot.id), key=lambda b: b.id),
+        history=audit.history(db.session, "slot", str(slot.id)), action_form=ActionForm(), now=now(),
+    )
+
+
+@bp.post("/slots/<int:slot_id>/bookings")
+def staff_booking_page(slot_id: int):
+    """Take a phone or walk-in booking in this slot."""
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.slot_page", slot_id=slot_id))
+    form = request.form
+    request_ = BookingRequest(
+        slot_id, form.get("name"), form.get("email"), _whole(form.get("party_size")),
+        phone=form.get("phone"), note=form.get("note"), source=BookingSource.STAFF,
+    )
+    made = book_slot(db.session, request_, now(), actor=_actor())
+    flash(f"Booked {made.booking.customer_name}: reference {made.booking.reference}.", "info")
+    return redirect(url_for("admin.booking_page", reference=made.booking.reference))
+
+
+@bp.post("/slots/<int:slot_id>/block")
+def block_page(slot_id: int):
+    """Block the slot (with a reason) or unblock it."""
+    if ActionForm().validate_on_submit():
+        blocked = request.form.get("blocked") == "1"
+        set_slot_blocked(db.session, slot_id, blocked, request.form.get("reason"), _actor(), now())
+        flash("Slot blocked: no new bookings." if blocked else "Slot unblocked.", "info")
+    return redirect(url_for("admin.slot_page", slot_id=slot_id))
+
+
+@bp.post("/slots/<int:slot_id>/capacity")
+def capacity_page(slot_id: int):
+    """Set this slot's capacity (never below the seats booked)."""
+    if ActionForm().validate_on_submit():
+        slot = set_slot_capacity(db.session, slot_id, _whole(request.form.get("capacity")), _actor(), now())
+        flash(f"Capacity set to {slot.capacity}.", "info")
+    return redirect(url_for("admin.slot_page", slot_id=slot_id))
+
+
+def _whole(raw: str | None):
+    """A form's whole number as an int; anything else as given, for the service to refuse by name."""
+    text = (raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
 
 
 @bp.get("/bookings/<reference>/cancel")

@@ -23,6 +23,11 @@ TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
+def sends_credentials() -> bool:
+    """Whether the call carries an ``Authorization`` header (then it is a staff call and must hold up)."""
+    return "Authorization" in request.headers
+
+
 def staff_token_required(view):
     """Refuse the call with 401 unless it carries ``Authorization: Bearer <a live token>``."""
 
@@ -38,6 +43,16 @@ def staff_token_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def token_actor() -> Actor:
+    """Who makes this staff call: the token, by its name."""
+    return Actor.token(g.api_token)
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument within ``low..high``, or a 422 naming it."""
+    return _int_arg(name, default, low, high)
 
 
 def _flag(name: str) -> bool:

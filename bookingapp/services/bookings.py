@@ -152,7 +152,7 @@ def book_slot(
     """
     request = clean_booking_request(request)
     try:
-        slot, game = _open_slot(session, request.slot_id, game_id)
+        slot, game = open_slot(session, request.slot_id, game_id)
         check_party_fits(request.party_size, slot.capacity, game.booking_mode, game.min_party)
         earliest = now if request.by_staff else earliest_start(game, now)
         if slot.starts_at < earliest or slot.starts_at <= now:
@@ -184,7 +184,8 @@ def booking_facts(booking: Booking) -> dict[str, object]:
     }
 
 
-def _open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tuple[Slot, Game]:
+def open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tuple[Slot, Game]:
+    """The slot (of ``game_id`` when given) and its game, if new bookings may take it; else SlotNotFound."""
     query = select(Slot, Game).join(Game, Slot.game_id == Game.id).where(Slot.id == slot_id)
     row = session.execute(query).one_or_none()
     # A deactivated game's slots cannot be booked, though its bookings stand.

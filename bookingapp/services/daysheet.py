@@ -10,13 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from bookingapp.core import tokens
 from bookingapp.core.window import local_days_bounds, local_today
-from bookingapp.errors import BookingNotFound
-from bookingapp.models import Booking, Game, Slot
+from bookingapp.errors import BookingNotFound, ValidationError
+from bookingapp.models import Booking, BookingStatus, Game, Slot
 from bookingapp.services.slots import offered_slots
 
 GAMES_PER_PAGE = 50
@@ -96,24 +96,79 @@ def _bookings_of(session: Session, slot_ids: list[int]) -> dict[int, list[Bookin
 
 def search_bookings(session: Session, q: str, *, limit: int = 50, offset: int = 0) -> list[Booking]:
     """Bookings whose reference is ``q``, or whose email, name or phone contains it (any case), newest first."""
+    match = text_match(q)
+    if match is None:
+        return []
+    statement = (
+        select(Booking).options(joinedload(Booking.slot).joinedload(Slot.game))
+        .where(match).order_by(Booking.created_at.desc(), Booking.id.desc())
+        .limit(limit).offset(offset)
+    )
+    return list(session.scalars(statement))
+
+
+def text_match(q: str | None):
+    """The condition "reference is ``q``, or email, name or phone contains it in any case"; None for blank."""
     text = " ".join((q or "").split())[:MAX_QUERY]
     if not text:
-        return []
-    reference = tokens.normalize_reference(text)
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return None
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     matches = [
         Booking.email.ilike(pattern, escape="\\"),
         Booking.customer_name.ilike(pattern, escape="\\"),
         Booking.phone.ilike(pattern, escape="\\"),
     ]
+    reference = tokens.normalize_reference(text)
     if reference is not None:
         matches.append(Booking.reference == reference)
+    return or_(*matches)
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """Which bookings the staff API lists: a local date (in each game's zone), a game, text, a status."""
+
+    day: date | None = None
+    game_id: str | None = None
+    q: str | None = None
+    status: str | None = None
+
+
+def list_bookings(session: Session, where: BookingFilter, *, limit: int, before_id: int | None = None) -> list[Booking]:
+    """Bookings matching ``where``, newest first (by id), ``limit`` of them with ids below ``before_id``."""
     statement = (
-        select(Booking).options(joinedload(Booking.slot).joinedload(Slot.game))
-        .where(or_(*matches)).order_by(Booking.created_at.desc(), Booking.id.desc())
-        .limit(limit).offset(offset)
+        select(Booking).join(Slot, Booking.slot_id == Slot.id).join(Game, Slot.game_id == Game.id)
+        .options(joinedload(Booking.slot).joinedload(Slot.game))
+        .order_by(Booking.id.desc()).limit(limit)
     )
+    if before_id is not None:
+        statement = statement.where(Booking.id < before_id)
+    if where.game_id is not None:
+        statement = statement.where(Game.id == _uuid(where.game_id))
+    if where.status is not None:
+        statement = statement.where(Booking.status == BookingStatus(where.status))
+    if (match := text_match(where.q)) is not None:
+        statement = statement.where(match)
+    if where.day is not None:
+        statement = statement.where(_on_local_day(session, where.day))
     return list(session.scalars(statement))
+
+
+def _uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw[:64])
+    except ValueError:
+        raise ValidationError({"game_id": "must be a game's id"}, "Bad query string.") from None
+
+
+def _on_local_day(session: Session, day: date):
+    """Slots starting on local ``day`` in their own game's zone: one range per zone in use."""
+    zones = session.scalars(select(Game.timezone).distinct()).all()
+    ranges = []
+    for zone in zones:
+        lower, upper = local_days_bounds(zone, day, day)
+        ranges.append((Game.timezone == zone) & (Slot.starts_at >= lower) & (Slot.starts_at < upper))
+    return or_(*ranges) if ranges else false()
 
 
 def find_booking(session: Session, reference: object) -> Booking:
@@ -125,3 +180,23 @@ def find_booking(session: Session, reference: object) -> Booking:
     if booking is None:
         raise BookingNotFound("There is no booking with this reference.")
     return booking
+
+
+def move_targets(session: Session, game: Game, day: date, now: datetime) -> list[Slot]:
+    """Slots of ``game`` on local ``day`` a booking could be moved to now: offered, unblocked, not started."""
+    lower, upper = local_days_bounds(game.timezone, day, day)
+    slots = list(session.scalars(
+        select(Slot).where(Slot.game_id == game.id, Slot.starts_at >= max(lower, now), Slot.starts_at < upper)
+        .where(Slot.blocked.is_(False)).order_by(Slot.starts_at)
+    ))
+    return offered_slots(game, slots)
+
+
+def list_games(session: Session) -> list[Game]:
+    """Every active game by name (the choice of games to move a booking to)."""
+    return list(session.scalars(select(Game).where(Game.is_active.is_(True)).order_by(Game.name)))
+
+
+def slot_bookings(session: Session, slot_id: int) -> list[Booking]:
+    """Every booking of one slot, confirmed and cancelled."""
+    return _bookings_of(session, [slot_id]).get(slot_id, [])

@@ -193,3 +193,61 @@ def test_customer_cancel_is_closed_inside_the_cut_off(client, clock, make_game):
         db.session, BookingRequest(slot_at(game, TEN + timedelta(hours=2)).id, "Ada", "a@example.com", 1), clock.now()
     )
     assert service.cancel_booking(db.session, later.booking.reference, later.cancel_token, clock.now()).is_cancelled
+
+
+def test_staff_move_a_booking_from_its_page(staff_client, clock, make_game):
+    game = make_game()
+    fill(game, clock)
+    made = _book(slot_at(game, TEN), clock, party=2)
+    page = f"/admin/bookings/{made.reference}"
+    _, html = _page(staff_client, page + "?move_date=2027-01-13")
+    target = slot_at(game, TEN + timedelta(hours=2))
+    assert f'value="{target.id}"' in html
+    response = post_form(staff_client, page, {"slot_id": str(target.id)}, url=page + "/move")
+    assert response.status_code == 302
+    assert [slot_at(game, TEN).booked, slot_at(game, TEN + timedelta(hours=2)).booked] == [0, 2]
+    full = slot_at(game, TEN + timedelta(hours=3))
+    _book(full, clock, party=4)
+    refused = post_form(staff_client, page, {"slot_id": str(full.id)}, url=page + "/move")
+    assert refused.status_code == 409 and "full" in refused.get_data(as_text=True)
+    assert _page(staff_client, page + "?move_game=nope")[0] == 404
+
+
+def test_phone_booking_block_and_capacity_from_the_slot_page(staff_client, clock, make_game):
+    game = make_game(min_notice_minutes=60)
+    fill(game, clock)
+    slot = slot_at(game, TEN)
+    page = f"/admin/slots/{slot.id}"
+    response = post_form(staff_client, page, {"name": "Caller", "phone": "555 123", "party_size": "2", "email": ""},
+                         url=page + "/bookings")
+    assert response.status_code == 302  # inside the notice: staff may
+    booking = db.session.scalar(select(Booking))
+    assert (booking.source, booking.phone, booking.party_size) == (BookingSource.STAFF, "555 123", 2)
+    bad = post_form(staff_client, page, {"name": "", "party_size": "lots"}, url=page + "/bookings")
+    assert bad.status_code == 422 and "party_size" in bad.get_data(as_text=True)
+    post_form(staff_client, page, {"blocked": "1", "reason": "Leak"}, url=page + "/block")
+    assert slot_at(game, TEN).blocked and "blocked: Leak" in _page(staff_client, page)[1]
+    below = post_form(staff_client, page, {"capacity": "1"}, url=page + "/capacity")
+    assert below.status_code == 409
+    post_form(staff_client, page, {"capacity": "6"}, url=page + "/capacity")
+    assert slot_at(game, TEN).capacity == 6
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["booking.create", "slot.block", "slot.capacity"]
+
+
+def test_customer_moves_from_the_confirmation_page_and_sees_the_cut_off(app, clock, make_game):
+    game = make_game()
+    game.cancel_cutoff_minutes = 30
+    db.session.commit()
+    fill(game, clock)
+    made = service.book_slot(db.session, BookingRequest(slot_at(game, TEN + timedelta(hours=1)).id, "Ada", "a@example.com", 1), clock.now())
+    client, target = app.test_client(), slot_at(game, TEN + timedelta(hours=3))
+    page = f"/bookings/{made.booking.reference}?token={made.cancel_token}"
+    html = client.get(page).get_data(as_text=True)
+    assert "until" in html and "please call the venue" in html and f'value="{target.id}"' in html
+    token = csrf_from(html)
+    response = client.post(f"/bookings/{made.booking.reference}/move",
+                           data={"csrf_token": token, "token": made.cancel_token, "slot_id": str(target.id)})
+    assert response.status_code == 302
+    assert slot_at(game, TEN + timedelta(hours=3)).booked == 1
+    assert "13:00" in client.get(page).get_data(as_text=True)
