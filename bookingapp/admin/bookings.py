@@ -16,11 +16,13 @@ from bookingapp.services import audit
 from bookingapp.services.audit import Actor, AuditFilter
 from bookingapp.services.booking_changes import cancel_as_staff, set_attendance, set_note
 from bookingapp.admin.routes import staff_local_time
+from bookingapp.csv_download import csv_response, export_range
+from bookingapp.services.export import ExportQuery
 from bookingapp.models import BookingSource
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.bookings import book_slot
 from bookingapp.services.daysheet import (
-    SheetQuery, day_sheet, find_booking, list_games, move_targets, search_bookings, slot_bookings,
+    SheetQuery, all_games, day_sheet, find_booking, list_games, move_targets, search_bookings, slot_bookings,
 )
 from bookingapp.services.moves import MoveRequest, move_booking
 from bookingapp.services.slot_admin import get_slot, set_slot_blocked, set_slot_capacity
@@ -60,6 +62,17 @@ def day_sheet_page():
         "admin/day_sheet.html", sheet=sheet, query=query, day=day, one_day=timedelta(days=1),
         action_form=ActionForm(), games_per_page=50, now=now(),
     )
+
+
+@bp.get("/bookings.csv")
+def bookings_csv():
+    """Download the bookings of local dates ``from..to`` (and one game by slug) as CSV, streamed."""
+    first, last = export_range(now())
+    slug = request.args.get("game")
+    game = next((g for g in all_games(db.session) if g.slug == slug), None) if slug else None
+    if slug and game is None:
+        abort(404, "no game with that slug")
+    return csv_response(ExportQuery(first, last, game.id if game else None))
 
 
 @bp.get("/bookings/search")

@@ -5,10 +5,13 @@ customers: with an ``Authorization`` header they are the staff calls below.
 """
 from __future__ import annotations
 
+import uuid
+
 from flask import jsonify, request, url_for
 
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
+from bookingapp.csv_download import csv_response, export_range
 from bookingapp.api.serialize import booking_to_json, slot_to_json
 from bookingapp.api.staff import int_arg, sends_credentials, staff_token_required, token_actor
 from bookingapp.core.window import parse_date
@@ -21,6 +24,7 @@ from bookingapp.services.booking_changes import cancel_as_staff, set_attendance
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.bookings import book_slot
 from bookingapp.services.daysheet import BookingFilter, find_booking, list_bookings
+from bookingapp.services.export import ExportQuery
 from bookingapp.services.moves import MoveRequest, move_booking
 from bookingapp.services.slot_admin import set_slot_blocked, set_slot_capacity
 
@@ -143,6 +147,22 @@ def update_slot_api(slot_id: int):
     """Set a slot's capacity: {"capacity"}, never below the seats booked (409 capacity_below_booked)."""
     body = _only(json_object(), {"capacity"})
     return jsonify(slot_to_json(set_slot_capacity(db.session, slot_id, body.get("capacity"), token_actor(), now())))
+
+
+@bp.get("/bookings.csv")
+@staff_token_required
+def bookings_csv_api():
+    """The bookings of local dates ``from..to`` (and one ``game_id``) as CSV, streamed."""
+    first, last = export_range(now())
+    game_id = request.args.get("game_id")
+    return csv_response(ExportQuery(first, last, _game_uuid(game_id) if game_id else None))
+
+
+def _game_uuid(raw: str):
+    try:
+        return uuid.UUID(raw[:64])
+    except ValueError:
+        raise ValidationError({"game_id": "must be a game's id"}, "Bad query string.") from None
 
 
 @bp.get("/audit")

@@ -200,3 +200,8 @@ def list_games(session: Session) -> list[Game]:
 def slot_bookings(session: Session, slot_id: int) -> list[Booking]:
     """Every booking of one slot, confirmed and cancelled."""
     return _bookings_of(session, [slot_id]).get(slot_id, [])
+
+
+def all_games(session: Session) -> list[Game]:
+    """Every game, active or not, by name."""
+    return list(session.scalars(select(Game).order_by(Game.name)))
