@@ -64,6 +64,18 @@ class SlotFull(Conflict):
     code = "slot_full"
 
 
+class BookingCancelled(Conflict):
+    """The booking is cancelled: it can no longer be moved or changed that way."""
+
+    code = "booking_cancelled"
+
+
+class BookingChanged(Conflict):
+    """Someone else changed the booking at the same moment; nothing was done."""
+
+    code = "booking_changed"
+
+
 class SlotClosed(DomainError):
     """The slot has started or starts sooner than the game's minimum notice."""
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -83,6 +84,22 @@ class BookingStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+class BookingSource(str, enum.Enum):
+    ONLINE = "online"  # a customer, on the site or the public API
+    STAFF = "staff"  # taken by staff: phone, walk-in, the staff API
+
+
+class Attendance(str, enum.Enum):
+    EXPECTED = "expected"
+    ARRIVED = "arrived"
+    NO_SHOW = "no_show"
+
+
+class StaffRole(str, enum.Enum):
+    ADMIN = "admin"  # everything
+    DESK = "desk"  # bookings, the day sheet, attendance and slot blocks only
+
+
 class RunTrigger(str, enum.Enum):
     DAILY = "daily"
     VIEW = "view"
@@ -105,6 +122,7 @@ class Game(db.Model):
         CheckConstraint("min_party >= 1 AND min_party <= capacity", name="min_party_range"),
         CheckConstraint("days_ahead IS NULL OR days_ahead BETWEEN 1 AND 366", name="days_ahead_range"),
         CheckConstraint("min_notice_minutes >= 0", name="min_notice_positive"),
+        CheckConstraint("cancel_cutoff_minutes >= 0", name="cancel_cutoff_positive"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -117,6 +135,8 @@ class Game(db.Model):
     capacity: Mapped[int] = mapped_column(Integer)
     days_ahead: Mapped[int | None] = mapped_column(Integer)
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Customers may not cancel or move a booking this close to its start (staff may).
+    cancel_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     booking_mode: Mapped[BookingMode] = mapped_column(
         _enum(BookingMode, "booking_mode"), default=BookingMode.SHARED
     )
@@ -164,6 +184,9 @@ class Slot(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer)
     booked: Mapped[int] = mapped_column(Integer, default=0)
+    # A blocked slot is never offered nor bookable; generation and edits leave it blocked.
+    blocked: Mapped[bool] = mapped_column(default=False, server_default="0")
+    block_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     game: Mapped[Game] = relationship(back_populates="slots")
 
@@ -183,13 +206,21 @@ class Booking(db.Model):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="RESTRICT"), index=True)
     customer_name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(254))  # "" when staff took it without one
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[BookingSource] = mapped_column(
+        _enum(BookingSource, "booking_source"), default=BookingSource.ONLINE, server_default="online"
+    )
+    attendance: Mapped[Attendance] = mapped_column(
+        _enum(Attendance, "attendance"), default=Attendance.EXPECTED, server_default="expected"
+    )
     party_size: Mapped[int] = mapped_column(Integer)
     status: Mapped[BookingStatus] = mapped_column(
         _enum(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
     )
     cancel_token_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship()
@@ -234,12 +265,17 @@ class StaffUser(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), default=StaffRole.ADMIN, server_default="admin")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
 
 
 class ApiToken(db.Model):
@@ -252,6 +288,26 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """One staff write: who (a staff user or a token), when, what, and the values before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_target", "target_type", "target_id", "id"),
+        Index("ix_audit_events_actor", "actor", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # "user" or "token"
+    action: Mapped[str] = mapped_column(String(40))  # e.g. "booking.move"
+    target_type: Mapped[str] = mapped_column(String(16))  # game, booking, slot, user, token
+    target_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(db.JSON)
+    after: Mapped[dict | None] = mapped_column(db.JSON)
 
 
 @login_manager.user_loader

@@ -23,7 +23,9 @@ from bookingapp.core.hours import WEEKDAYS
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-TABLES = ("bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens")
+TABLES = (
+    "bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens", "audit_events",
+)
 # A Wednesday morning in January: far from any DST change, in every zone the tests use.
 DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
 

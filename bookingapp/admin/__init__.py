@@ -1,7 +1,7 @@
 """Staff pages at /admin: every view needs a logged-in staff user, checked once here."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from bookingapp.errors import error_response, wants_json
@@ -10,6 +10,12 @@ from bookingapp.extensions import login_manager
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OPEN_ENDPOINTS = {"admin.login"}
+# What a desk login may not do: edit games, manage staff users or API tokens.
+ADMIN_ENDPOINTS = {
+    "admin.new_game", "admin.edit_game", "admin.toggle_active", "admin.start_job",
+    "admin.tokens", "admin.create_token", "admin.revoke_token",
+    "admin.users", "admin.create_user", "admin.set_user_active", "admin.reset_password",
+}
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to see the staff pages."
@@ -19,11 +25,22 @@ login_manager.login_message_category = "error"
 @bp.before_request
 def _require_staff():
     """Refuse anyone not logged in: pages go to the login form, polls get a 401 JSON answer."""
-    if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        if request.endpoint in ADMIN_ENDPOINTS and not current_user.is_admin:
+            return _admins_only()
         return None
     if wants_json():
         return error_response(401, "unauthorized", "Log in first.")
     return login_manager.unauthorized()
 
 
-from bookingapp.admin import auth, routes, tokens  # noqa: E402,F401  (registers the views on bp)
+def _admins_only():
+    message = "Only an admin may do this; a desk login runs bookings, the day sheet, attendance and blocks."
+    if wants_json():
+        return error_response(403, "forbidden", message)
+    return render_template("admin/forbidden.html", message=message), 403
+
+
+from bookingapp.admin import auth, bookings, routes, tokens, users  # noqa: E402,F401  (registers the views on bp)

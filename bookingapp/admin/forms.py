@@ -12,9 +12,11 @@ from bookingapp.core.hours import WEEKDAYS
 from bookingapp.models import Game
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
-NUMBER_FIELDS = ("slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "min_party")
+NUMBER_FIELDS = (
+    "slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "min_party",
+)
 # What an empty box means; the others left empty are refused (days_ahead: the site's default).
-EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "min_party": 1}
+EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "cancel_cutoff_minutes": 0, "min_party": 1}
 _WHOLE = re.compile(r"-?[0-9]{1,9}")
 _RANGE_SEPARATORS = re.compile(r"\s*[-–]\s*")
 
@@ -65,6 +67,9 @@ class GameForm(ServiceForm):
     min_party = StringField("Smallest group (private mode)")
     days_ahead = StringField("Days of slots ahead", description="Empty: the site's default.")
     min_notice_minutes = StringField("Minimum notice (minutes)")
+    cancel_cutoff_minutes = StringField(
+        "Cancellation cut-off (minutes)", description="Customers cannot cancel or move this close to the start."
+    )
     hours_mon = StringField("Monday")
     hours_tue = StringField("Tuesday")
     hours_wed = StringField("Wednesday")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from bookingapp.admin import bp
 from bookingapp.admin.forms import BOOKING_MODES, ActionForm, GameForm
@@ -11,6 +12,7 @@ from bookingapp.admin.jobs import job_status, start_generation
 from bookingapp.core.hours import zone_names
 from bookingapp.errors import DomainError, error_response, wants_json
 from bookingapp.extensions import db, now
+from bookingapp.services.audit import Actor
 from bookingapp.services.games import create_game
 from bookingapp.services.overview import games_overview, get_game
 from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
@@ -44,7 +46,7 @@ def new_game():
         form.slot_minutes.data, form.capacity.data = "60", "4"
     elif form.validate_on_submit():
         try:
-            game = create_game(db.session, form.game_data())
+            game = create_game(db.session, form.game_data(), actor=Actor.user(current_user), now=now())
         except DomainError as exc:
             db.session.rollback()
             form.show_problems(exc.fields or {"_": exc.message})
@@ -65,7 +67,10 @@ def edit_game(game_id: str):
     elif form.validate_on_submit():
         try:
             if request.form.get("action") == "save":
-                plan = update_game(db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days())
+                plan = update_game(
+                    db.session, game, form.game_data(with_active=False), now=now(), default_days=_default_days(),
+                    actor=Actor.user(current_user),
+                )
                 flash(f"{game.name} saved. {plan.summary()}", "info")
                 return redirect(url_for("admin.edit_game", game_id=game.id))
             _, plan = preview_game_change(
@@ -88,7 +93,7 @@ def toggle_active(game_id: str):
     game = _game_or_404(game_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        set_game_active(db.session, game, active, now=now(), default_days=_default_days())
+        set_game_active(db.session, game, active, now=now(), default_days=_default_days(), actor=Actor.user(current_user))
         flash(f"{game.name} {'reactivated' if active else 'deactivated: hidden, no new slots, bookings stand'}.", "info")
     return redirect(url_for("admin.games"))
 
@@ -138,6 +143,14 @@ def _zone_names():
 
 
 bp.add_app_template_filter(error_line, "error_line")
+
+
+@bp.app_template_filter("audit_values")
+def audit_values(values) -> str:
+    """An audit row's before or after values as "name: value" pairs."""
+    if not values:
+        return ""
+    return "; ".join(f"{name}: {'—' if value in ('', None) else value}" for name, value in values.items())
 
 
 @bp.app_template_filter("staff_local_time")

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from bookingapp.admin import bp
 from bookingapp.admin.forms import ActionForm, TokenForm
 from bookingapp.errors import DomainError
 from bookingapp.extensions import db, now
-from bookingapp.services.accounts import create_api_token, list_api_tokens, revoke_api_token, token_is_live
+from bookingapp.services.audit import Actor
+from bookingapp.services.accounts import Audit, create_api_token, list_api_tokens, revoke_api_token, token_is_live
 
 
 def _page(form: TokenForm, *, created: tuple[str, str] | None = None, status: int = 200):
@@ -30,7 +32,10 @@ def create_token():
     if not form.validate_on_submit():
         return _page(form, status=422)
     try:
-        raw = create_api_token(db.session, form.name.data, now=now(), expires_in_days=form.expires_in_days())
+        raw = create_api_token(
+            db.session, form.name.data, now=now(), expires_in_days=form.expires_in_days(),
+            by=Audit(Actor.user(current_user), now()),
+        )
     except DomainError as exc:
         db.session.rollback()
         form.show_problems(exc.fields or {"_": exc.message})
@@ -45,7 +50,7 @@ def revoke_token():
         return redirect(url_for("admin.tokens"))
     name = request.form.get("name", "")
     try:
-        revoke_api_token(db.session, name, now=now())
+        revoke_api_token(db.session, name, now=now(), by=Audit(Actor.user(current_user), now()))
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

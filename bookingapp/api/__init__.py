@@ -7,4 +7,5 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 json_errors(bp)
 
 from bookingapp.api import staff  # noqa: E402,F401  (the staff endpoints, behind bearer tokens)
+from bookingapp.api import bookings_staff  # noqa: E402,F401  (bookings, slots and audit for staff)
 from bookingapp.api import public  # noqa: E402,F401  (games, slots and bookings for customers)

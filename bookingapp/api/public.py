@@ -1,27 +1,26 @@
 """The public JSON API: games, their slots, bookings."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request, url_for
 
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
-from bookingapp.api.serialize import game_to_json
-from bookingapp.core.window import local_today
+from bookingapp.api import bookings_staff
+from bookingapp.api.serialize import booking_to_json, game_to_json
+from bookingapp.api.staff import sends_credentials
+from bookingapp.core.window import local_today, parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
-from bookingapp.models import Booking, Game
+from bookingapp.models import Game
 from bookingapp.services import bookings as service
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games
 
 MAX_RANGE_DAYS = 366
-EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
 BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @bp.get("/games")
@@ -45,15 +44,16 @@ def game_slots(game_id: str):
 
 @bp.post("/bookings")
 def create_booking():
-    """Book seats; answer the booking with its cancel token (shown only here)."""
+    """Book seats; answer the booking with its cancel token (shown only here). With a bearer token: a staff booking."""
+    if sends_credentials():
+        return bookings_staff.create_staff_booking()
     body = json_object()
     unknown = sorted(map(str, set(body) - BOOKING_FIELDS))
     if unknown:
         raise ValidationError({"_": f"unknown field(s): {', '.join(unknown)[:200]}"})
-    made = service.book_slot(
-        db.session, body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"), now()
-    )
-    response = jsonify({**_booking_json(made.booking), "cancel_token": made.cancel_token})
+    request_ = BookingRequest(body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"))
+    made = service.book_slot(db.session, request_, now())
+    response = jsonify({**booking_to_json(made.booking), "cancel_token": made.cancel_token})
     response.status_code = 201
     response.headers["Location"] = url_for(".booking", reference=made.booking.reference)
     return response
@@ -61,16 +61,20 @@ def create_booking():
 
 @bp.get("/bookings/<reference>")
 def booking(reference: str):
-    """Show a booking to whoever holds its cancel token."""
+    """Show a booking to whoever holds its cancel token (staff with a bearer token need none)."""
+    if sends_credentials():
+        return bookings_staff.show_booking_as_staff(reference)
     found = service.get_booking(db.session, reference, request.headers.get("X-Cancel-Token"))
-    return jsonify(_booking_json(found))
+    return jsonify(booking_to_json(found))
 
 
 @bp.delete("/bookings/<reference>")
 def cancel_booking(reference: str):
-    """Cancel a booking and free its seats; cancelling again changes nothing."""
+    """Cancel a booking and free its seats; cancelling again changes nothing (staff: bearer token, no cut-off)."""
+    if sends_credentials():
+        return bookings_staff.cancel_booking_as_staff(reference)
     found = service.cancel_booking(db.session, reference, request.headers.get("X-Cancel-Token"), now())
-    return jsonify(_booking_json(found))
+    return jsonify(booking_to_json(found))
 
 
 def _date_range(game: Game, at: datetime, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -92,40 +96,14 @@ def _parse_date(raw: str | None, name: str, problems: dict[str, str]) -> date | 
     if raw is None:
         return None
     try:
-        if not _ISO_DATE.fullmatch(raw):
-            raise ValueError
-        parsed = date.fromisoformat(raw)
-    except ValueError:
-        problems[name] = "must be a date like 2027-01-31"
+        return parse_date(raw)
+    except ValueError as exc:
+        problems[name] = str(exc)
         return None
-    # Far from today a local midnight may not even have a UTC instant (year 1 in Tokyo).
-    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
-        problems[name] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
-        return None
-    return parsed
 
 
 def _offer_json(offer: service.SlotOffer) -> dict[str, Any]:
     return {
         "id": offer.id, "starts_at": offer.starts_at.isoformat(), "ends_at": offer.ends_at.isoformat(),
         "capacity": offer.capacity, "available": offer.available,
-    }
-
-
-def _booking_json(booking: Booking) -> dict[str, Any]:
-    slot, game = booking.slot, booking.slot.game
-    tz = ZoneInfo(game.timezone)
-    return {
-        "reference": booking.reference,
-        "status": booking.status.value,
-        "party_size": booking.party_size,
-        "name": booking.customer_name,
-        "email": booking.email,
-        "created_at": booking.created_at.isoformat(),
-        "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
-        "slot": {
-            "id": slot.id, "game_id": str(game.id), "game_slug": game.slug, "game_name": game.name,
-            "starts_at": slot.starts_at.astimezone(tz).isoformat(),
-            "ends_at": slot.ends_at.astimezone(tz).isoformat(),
-        },
     }

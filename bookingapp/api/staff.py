@@ -13,6 +13,7 @@ from bookingapp.errors import GameNotFound, ValidationError
 from bookingapp.errors import error_response
 from bookingapp.extensions import db, now
 from bookingapp.services.accounts import token_for
+from bookingapp.services.audit import Actor
 from bookingapp.services.games import create_game
 from bookingapp.services.overview import get_game
 from bookingapp.services.reconcile import preview_game_change, update_game
@@ -20,6 +21,11 @@ from bookingapp.services.runs import recent_runs, run_to_json
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no", ""}
 _DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def sends_credentials() -> bool:
+    """Whether the call carries an ``Authorization`` header (then it is a staff call and must hold up)."""
+    return "Authorization" in request.headers
 
 
 def staff_token_required(view):
@@ -37,6 +43,16 @@ def staff_token_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def token_actor() -> Actor:
+    """Who makes this staff call: the token, by its name."""
+    return Actor.token(g.api_token)
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument within ``low..high``, or a 422 naming it."""
+    return _int_arg(name, default, low, high)
 
 
 def _flag(name: str) -> bool:
@@ -60,7 +76,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @staff_token_required
 def create_game_api():
     """Create a game; answer it with 201."""
-    game = create_game(db.session, json_object())
+    game = create_game(db.session, json_object(), actor=Actor.token(g.api_token), now=now())
     response = jsonify(game_json(game))
     response.status_code = 201
     return response
@@ -81,7 +97,7 @@ def update_game_api(game_id: str):
         preview = {**game_json(game), **fields, "booking_mode": fields["booking_mode"].value}
         return jsonify({"dry_run": True, "game": preview, "changes": plan.as_json()})
     try:
-        plan = update_game(db.session, game, body, **settings)
+        plan = update_game(db.session, game, body, **settings, actor=Actor.token(g.api_token))
     except Exception:
         db.session.rollback()
         raise

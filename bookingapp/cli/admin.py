@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from bookingapp.errors import DomainError, cli_message
 from bookingapp.extensions import db, now
 from bookingapp.services.accounts import (
-    MAX_TOKEN_DAYS, create_api_token, create_staff_user, list_api_tokens, revoke_api_token, set_staff_password,
+    MAX_TOKEN_DAYS, ROLE_VALUES, create_api_token, create_staff_user, list_api_tokens, revoke_api_token, set_staff_password,
     token_is_live,
 )
 
@@ -19,16 +19,18 @@ def admin_cli():
 
 @admin_cli.command("create-user")
 @click.argument("username")
+@click.option("--role", type=click.Choice(ROLE_VALUES), default="admin", show_default=True,
+              help="admin: everything; desk: bookings, the day sheet, attendance and blocks only.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="The password (asked for when not given; at least 8 characters).")
 @with_appcontext
-def create_user_command(username: str, password: str):
+def create_user_command(username: str, role: str, password: str):
     """Add a staff login for the /admin pages."""
     try:
-        user = create_staff_user(db.session, username, password)
+        user = create_staff_user(db.session, username, password, role=role)
     except DomainError as exc:
         raise click.ClickException(cli_message(exc)) from None
-    click.echo(f"Created staff user {user.username!r}.")
+    click.echo(f"Created staff user {user.username!r}. Role: {user.role.value}.")
 
 
 @admin_cli.command("set-password")

@@ -6,11 +6,30 @@ midnight, or where DST skips midnight, at the first instant after it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bookingapp.core.engine import first_instant_at_or_after
+
+
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(9000, 12, 31)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(raw: str) -> date:
+    """A date written like 2027-01-31 within EARLIEST_DATE..LATEST_DATE, or ValueError saying what is wrong."""
+    try:
+        if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
+            raise ValueError
+        parsed = date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be a date like 2027-01-31") from None
+    # Far from today a local midnight may not even have a UTC instant (year 1 in Tokyo).
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
 
 
 @dataclass(frozen=True)

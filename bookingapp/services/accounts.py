@@ -6,6 +6,7 @@ lists, logs and for revoking), so two live tokens never share a name.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -17,7 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bookingapp.core.tokens import hash_token
 from bookingapp.errors import Conflict, NotFound, ValidationError
-from bookingapp.models import ApiToken, StaffUser, utcnow
+from bookingapp.models import ApiToken, StaffRole, StaffUser, utcnow
+from bookingapp.services.audit import Actor, Change, record
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,80}")
 MIN_PASSWORD = 8
@@ -42,16 +44,37 @@ class StaffUserNotFound(NotFound):
     code = "staff_user_not_found"
 
 
-def create_staff_user(session: Session, username: str, password: str) -> StaffUser:
-    """Add a staff login; refuses bad or taken usernames and short passwords."""
+ROLE_VALUES = tuple(r.value for r in StaffRole)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who makes an account change from the pages, and when (the CLI passes none: it is the operator)."""
+
+    actor: Actor
+    now: datetime
+
+
+def _audit(session: Session, by: Audit | None, change: Change) -> None:
+    if by is not None:
+        record(session, by.actor, change, by.now)
+
+
+def create_staff_user(
+    session: Session, username: str, password: str, *, role: str = "admin", by: Audit | None = None,
+) -> StaffUser:
+    """Add a staff login (``admin`` or ``desk``); refuses bad or taken usernames, short passwords, unknown roles."""
     problems = {}
     if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
         problems["username"] = "use 1-80 letters, digits or . _ @ -"
+    if role not in ROLE_VALUES:
+        problems["role"] = f"must be one of {', '.join(ROLE_VALUES)}"
     problems.update(_password_problems(password))
     if problems:
         raise ValidationError(problems)
-    user = StaffUser(username=username, password_hash=generate_password_hash(password))
+    user = StaffUser(username=username, password_hash=generate_password_hash(password), role=StaffRole(role))
     session.add(user)
+    _audit(session, by, Change("user.create", "user", username, after={"role": role, "active": True}))
     try:
         session.commit()
     except IntegrityError:
@@ -66,17 +89,41 @@ def _password_problems(password: object) -> dict[str, str]:
     return {}
 
 
-def set_staff_password(session: Session, username: str, password: str) -> StaffUser:
-    """Give an existing staff login a new password."""
+def set_staff_password(session: Session, username: str, password: str, *, by: Audit | None = None) -> StaffUser:
+    """Give an existing staff login a new password (a reset; the audit row never holds the password)."""
     problems = _password_problems(password)
     if problems:
         raise ValidationError(problems)
+    user = _staff_user(session, username)
+    user.password_hash = generate_password_hash(password)
+    _audit(session, by, Change("user.reset_password", "user", user.username))
+    session.commit()
+    return user
+
+
+def set_staff_active(session: Session, username: str, active: bool, *, by: Audit) -> StaffUser:
+    """Deactivate (they can no longer log in) or reactivate a staff login; nobody deactivates themselves."""
+    user = _staff_user(session, username)
+    if not active and user.username == by.actor.name and by.actor.kind == "user":
+        raise ValidationError({"username": "you cannot deactivate your own login"}, "You cannot deactivate yourself.")
+    if user.active != active:
+        _audit(session, by, Change("user.activate" if active else "user.deactivate", "user", user.username,
+                                   {"active": user.active}, {"active": active}))
+        user.active = active
+    session.commit()
+    return user
+
+
+def list_staff_users(session: Session) -> list[StaffUser]:
+    """Every staff login by name."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def _staff_user(session: Session, username: object) -> StaffUser:
     valid_name = isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if valid_name else None
     if user is None:
         raise StaffUserNotFound(f"no staff user {str(username)[:80]!r}", {"username": "no such staff user"})
-    user.password_hash = generate_password_hash(password)
-    session.commit()
     return user
 
 
@@ -108,7 +155,8 @@ def _dummy_hash() -> str:
 
 
 def create_api_token(
-    session: Session, name: str, *, now: datetime | None = None, expires_in_days: int | None = None
+    session: Session, name: str, *, now: datetime | None = None, expires_in_days: int | None = None,
+    by: Audit | None = None,
 ) -> str:
     """Store a new token (hashed) and return it; this is the only time it is shown.
 
@@ -121,6 +169,8 @@ def create_api_token(
         raise TokenNameTaken(f"a live token is already named {name!r}", {"name": "is taken by a live token"})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=hash_token(raw), created_at=now, expires_at=expires_at))
+    _audit(session, by, Change("token.create", "token", name,
+                               after={"expires_at": expires_at.isoformat() if expires_at else None}))
     session.commit()
     return raw
 
@@ -154,13 +204,14 @@ def list_api_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
-def revoke_api_token(session: Session, name: str, *, now: datetime) -> ApiToken:
+def revoke_api_token(session: Session, name: str, *, now: datetime, by: Audit | None = None) -> ApiToken:
     """Stop the live token named ``name`` from working, from this instant."""
     live = _live_tokens(session, _token_name(name), now=now)
     if not live:
         raise TokenNotFound(f"no live token named {name.strip()[:80]!r}", {"name": "no live token has this name"})
     for token in live:
         token.revoked_at = now
+    _audit(session, by, Change("token.revoke", "token", live[0].name, after={"revoked_at": now.isoformat()}))
     session.commit()
     return live[0]
 

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from bookingapp.core import tokens
 from bookingapp.core.window import local_days_bounds
 from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
-from bookingapp.models import Booking, BookingMode, BookingStatus, Game, Slot
-from bookingapp.services.booking_input import check_party_fits, clean_booking_request
+from bookingapp.models import Attendance, Booking, BookingMode, BookingStatus, Game, Slot
+from bookingapp.services import audit
+from bookingapp.services.audit import Actor
+from bookingapp.services.booking_input import BookingRequest, check_party_fits, clean_booking_request
 from bookingapp.services.slots import offered_slots, slot_is_offered
 
 REFERENCE_ATTEMPTS = 5
@@ -62,6 +64,7 @@ def slot_listing_query(game_id: uuid.UUID, lower: datetime, upper: datetime) -> 
     return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
         .where(Slot.game_id == game_id, Slot.starts_at >= lower, Slot.starts_at < upper)
+        .where(Slot.blocked.is_(False))
         .order_by(Slot.starts_at)
     )
 
@@ -116,7 +119,7 @@ def _free_slots_query(game: Game, now: datetime, party_size: int, after: datetim
     query = (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
         .where(Slot.game_id == game.id, Slot.starts_at >= earliest_start(game, now))
-        .where(Slot.booked + party_size <= Slot.capacity)
+        .where(Slot.booked + party_size <= Slot.capacity, Slot.blocked.is_(False))
         .order_by(Slot.starts_at)
         .limit(page)
     )
@@ -138,25 +141,29 @@ def _offers(game: Game, rows) -> list[SlotOffer]:
 
 
 def book_slot(
-    session: Session, slot_id: object, name: object, email: object, party_size: object, now: datetime,
-    *, game_id: uuid.UUID | None = None,
+    session: Session, request: BookingRequest, now: datetime, *, game_id: uuid.UUID | None = None, actor: Actor | None = None,
 ) -> NewBooking:
-    """Book ``party_size`` seats of a slot for a customer; commit and return the booking and its cancel token.
+    """Book seats of a slot; commit and return the booking and its cancel token.
 
-    ``game_id`` restricts the slot to one game (the game page). Raises ValidationError,
-    SlotNotFound, SlotClosed (started or inside the minimum notice) or SlotFull.
+    ``game_id`` restricts the slot to one game (the game page). Customers book outside
+    the minimum notice; staff (``request.source`` STAFF) up to the start. Raises
+    ValidationError, SlotNotFound, SlotClosed (started, or inside the notice) or SlotFull.
+    With ``actor`` (staff) the booking is recorded in the audit log in the same transaction.
     """
-    slot_id, name, email, party_size = clean_booking_request(slot_id, name, email, party_size)
+    request = clean_booking_request(request)
     try:
-        slot, game = _open_slot(session, slot_id, game_id)
-        check_party_fits(party_size, slot.capacity, game.booking_mode, game.min_party)
-        earliest = earliest_start(game, now)
-        if slot.starts_at < earliest:
+        slot, game = open_slot(session, request.slot_id, game_id)
+        check_party_fits(request.party_size, slot.capacity, game.booking_mode, game.min_party)
+        earliest = now if request.by_staff else earliest_start(game, now)
+        if slot.starts_at < earliest or slot.starts_at <= now:
             raise SlotClosed(_closed_message(slot, now))
-        if not _take_seats(session, slot.id, party_size, game.booking_mode, earliest):
-            raise _why_not_taken(session, slot.id, game, earliest)
+        if not take_seats(session, slot.id, request.party_size, game.booking_mode, earliest):
+            raise why_not_taken(session, slot.id, game, earliest)
         token = tokens.new_cancel_token()
-        booking_id = _insert_booking(session, slot.id, name, email, party_size, tokens.hash_token(token), now)
+        booking_id = _insert_booking(session, slot.id, request, tokens.hash_token(token), now)
+        if actor is not None:
+            audit.record(session, actor, audit.Change("booking.create", "booking", _reference(session, booking_id),
+                                                      after=booking_facts(session.get(Booking, booking_id))), now)
         session.commit()
     except BaseException:
         session.rollback()
@@ -164,19 +171,35 @@ def book_slot(
     return NewBooking(session.get(Booking, booking_id), token)
 
 
-def _open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tuple[Slot, Game]:
+def _reference(session: Session, booking_id: int) -> str:
+    return session.scalar(select(_BOOKINGS.c.reference).where(_BOOKINGS.c.id == booking_id))
+
+
+def booking_facts(booking: Booking) -> dict[str, object]:
+    """What the audit log keeps of a booking's state."""
+    return {
+        "slot_id": booking.slot_id, "name": booking.customer_name, "email": booking.email, "phone": booking.phone,
+        "party_size": booking.party_size, "status": booking.status.value, "source": booking.source.value,
+        "attendance": booking.attendance.value, "note": booking.note,
+    }
+
+
+def open_slot(session: Session, slot_id: int, game_id: uuid.UUID | None) -> tuple[Slot, Game]:
+    """The slot (of ``game_id`` when given) and its game, if new bookings may take it; else SlotNotFound."""
     query = select(Slot, Game).join(Game, Slot.game_id == Game.id).where(Slot.id == slot_id)
     row = session.execute(query).one_or_none()
     # A deactivated game's slots cannot be booked, though its bookings stand.
     if (
         row is None or not row.Game.is_active or (game_id is not None and row.Game.id != game_id)
         or not slot_is_offered(row.Game, row.Slot)  # kept off-schedule after an edit
+        or row.Slot.blocked
     ):
         raise SlotNotFound("There is no such slot open for booking.", {"slot_id": "no such slot"})
     return row.Slot, row.Game
 
 
-def _take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, earliest: datetime) -> bool:
+def take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, earliest: datetime) -> bool:
+    """Take ``seats`` of an open, unblocked slot starting at or after ``earliest``, if they are free."""
     # The only write that decides whether seats are free: the row lock serialises
     # racing bookings and each re-checks the condition against the latest row.
     statement = (
@@ -184,6 +207,7 @@ def _take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, e
         .where(_SLOTS.c.id == slot_id)
         .where(_SLOTS.c.booked + seats <= _SLOTS.c.capacity)
         .where(_SLOTS.c.starts_at >= earliest)
+        .where(_SLOTS.c.blocked.is_(False))
         .values(booked=_SLOTS.c.booked + seats)
         .returning(_SLOTS.c.id)
     )
@@ -192,10 +216,13 @@ def _take_seats(session: Session, slot_id: int, seats: int, mode: BookingMode, e
     return session.execute(statement).first() is not None
 
 
-def _why_not_taken(session: Session, slot_id: int, game: Game, earliest: datetime) -> Exception:
-    starts_at, capacity, booked = session.execute(
-        select(_SLOTS.c.starts_at, _SLOTS.c.capacity, _SLOTS.c.booked).where(_SLOTS.c.id == slot_id)
+def why_not_taken(session: Session, slot_id: int, game: Game, earliest: datetime) -> Exception:
+    """The error for a ``take_seats`` that took nothing, read off the slot as it now is."""
+    starts_at, capacity, booked, blocked = session.execute(
+        select(_SLOTS.c.starts_at, _SLOTS.c.capacity, _SLOTS.c.booked, _SLOTS.c.blocked).where(_SLOTS.c.id == slot_id)
     ).one()
+    if blocked:
+        return SlotNotFound("There is no such slot open for booking.", {"slot_id": "this slot is blocked"})
     if starts_at < earliest:
         return SlotClosed("This slot is no longer open for booking.")
     left = seats_free(game, capacity, booked)
@@ -214,7 +241,7 @@ def _closed_message(slot: Slot, now: datetime) -> str:
     return "This slot starts too soon to be booked online."
 
 
-def _insert_booking(session, slot_id, name, email, party_size, token_hash, now) -> int:
+def _insert_booking(session: Session, slot_id: int, request: BookingRequest, token_hash: str, now: datetime) -> int:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for _ in range(REFERENCE_ATTEMPTS):
         # ON CONFLICT keeps the transaction (and the seats just taken) alive on a
@@ -222,9 +249,10 @@ def _insert_booking(session, slot_id, name, email, party_size, token_hash, now) 
         statement = (
             insert(_BOOKINGS)
             .values(
-                reference=tokens.new_reference(), slot_id=slot_id, customer_name=name, email=email,
-                party_size=party_size, status=BookingStatus.CONFIRMED, cancel_token_hash=token_hash,
-                created_at=now,
+                reference=tokens.new_reference(), slot_id=slot_id, customer_name=request.name,
+                email=request.email, phone=request.phone, note=request.note, source=request.source,
+                attendance=Attendance.EXPECTED, party_size=request.party_size,
+                status=BookingStatus.CONFIRMED, cancel_token_hash=token_hash, created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["reference"])
             .returning(_BOOKINGS.c.id)
@@ -248,29 +276,45 @@ def get_booking(session: Session, reference: object, token: object) -> Booking:
     return booking
 
 
+def customer_change_deadline(booking: Booking) -> datetime:
+    """The last instant a customer may cancel or move: the start less the game's cut-off."""
+    return booking.slot.starts_at - timedelta(minutes=booking.slot.game.cancel_cutoff_minutes or 0)
+
+
 def cancel_booking(session: Session, reference: object, token: object, now: datetime) -> Booking:
-    """Cancel a booking and free its seats, exactly once; cancelling again changes nothing."""
+    """Cancel a booking for its customer and free its seats, exactly once; cancelling again changes nothing.
+
+    Refused once the session has started, or inside the game's cancellation cut-off.
+    """
     try:
         booking = get_booking(session, reference, token)
         if booking.is_cancelled:
             return booking
         if booking.slot.starts_at <= now:
             raise SlotClosed("This session has already started; it can no longer be cancelled.")
-        cancelled = session.execute(
-            update(_BOOKINGS)
-            .where(_BOOKINGS.c.id == booking.id, _BOOKINGS.c.status == BookingStatus.CONFIRMED)
-            .values(status=BookingStatus.CANCELLED, cancelled_at=now)
-            .returning(_BOOKINGS.c.slot_id, _BOOKINGS.c.party_size)
-        ).first()
-        # Only the request whose transition succeeded frees the seats.
-        if cancelled is not None:
-            session.execute(
-                update(_SLOTS).where(_SLOTS.c.id == cancelled.slot_id)
-                .values(booked=_SLOTS.c.booked - cancelled.party_size)
-            )
+        if customer_change_deadline(booking) <= now:
+            raise SlotClosed("This session starts too soon to be cancelled online; please call the venue.")
+        cancel_once(session, booking, now)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     session.refresh(booking)
     return booking
+
+
+def cancel_once(session: Session, booking: Booking, now: datetime) -> bool:
+    """Cancel ``booking`` and free its seats, if it is still confirmed; False when another request did it first."""
+    cancelled = session.execute(
+        update(_BOOKINGS)
+        .where(_BOOKINGS.c.id == booking.id, _BOOKINGS.c.status == BookingStatus.CONFIRMED)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+        .returning(_BOOKINGS.c.slot_id, _BOOKINGS.c.party_size)
+    ).first()
+    # Only the request whose transition succeeded frees the seats.
+    if cancelled is None:
+        return False
+    session.execute(
+        update(_SLOTS).where(_SLOTS.c.id == cancelled.slot_id).values(booked=_SLOTS.c.booked - cancelled.party_size)
+    )
+    return True

@@ -74,7 +74,7 @@ def _first_free_query(game_ids: Sequence[uuid.UUID], earliest: datetime) -> Sele
     first_start = (
         select(func.min(free.starts_at))
         .where(free.game_id == Game.id, free.starts_at >= earliest)
-        .where(free.booked < free.capacity)
+        .where(free.booked < free.capacity, free.blocked.is_(False))
         .where(or_(Game.booking_mode != BookingMode.PRIVATE, free.booked == 0))
         .correlate(Game)
         .scalar_subquery()

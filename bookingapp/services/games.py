@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bookingapp.core import hours
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.models import BookingMode, Game
+from bookingapp.services import audit
+from bookingapp.services.audit import Actor
 
 # A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
 BOOKING_MODE_VALUES = tuple(m.value for m in BookingMode)
@@ -28,6 +30,7 @@ INT_LIMITS = {
     "capacity": (1, 500),
     "days_ahead": (1, 366),
     "min_notice_minutes": (0, 60 * 24 * 30),
+    "cancel_cutoff_minutes": (0, 60 * 24 * 30),
     "min_party": (1, 500),
 }
 DEFAULTS = {
@@ -35,6 +38,7 @@ DEFAULTS = {
     "gap_minutes": 0,
     "days_ahead": None,
     "min_notice_minutes": 0,
+    "cancel_cutoff_minutes": 0,
     "booking_mode": BookingMode.SHARED.value,
     "min_party": 1,
     "weekly_hours": {},
@@ -43,7 +47,7 @@ DEFAULTS = {
 }
 FIELDS = (
     "name", "slug", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
-    "days_ahead", "min_notice_minutes", "booking_mode", "min_party", "weekly_hours",
+    "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours",
     "closures", "is_active",
 )
 
@@ -168,19 +172,28 @@ def _check_schedule(data, clean, problems) -> None:
         clean["closures"] = sorted(d.isoformat() for d in days)
 
 
-def create_game(session: Session, data: Mapping[str, Any]) -> Game:
-    """Validate and insert a game; a taken slug raises SlugTaken."""
+def create_game(session: Session, data: Mapping[str, Any], *, actor: Actor | None = None, now: datetime | None = None) -> Game:
+    """Validate and insert a game; a taken slug raises SlugTaken. With ``actor`` it is audited."""
     fields = validate_game(data)
     if session.scalar(select(Game.id).where(Game.slug == fields["slug"])) is not None:
         raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"})
     game = Game(**fields)
     session.add(game)
+    if actor is not None:
+        session.flush()
+        audit.record(session, actor, audit.Change("game.create", "game", str(game.id), after=game_facts(game)), now)
     try:
         session.commit()
     except IntegrityError:  # a concurrent create took the slug first
         session.rollback()
         raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"}) from None
     return game
+
+
+def game_facts(game: Game) -> dict[str, Any]:
+    """A game's settings as JSON-ready values (the audit log's before and after)."""
+    values = _fields_of(game)
+    return {**values, "closures": list(values["closures"] or []), "weekly_hours": dict(values["weekly_hours"] or {})}
 
 
 def active_zones(connection: Connection, default_zone: str) -> set[str]:

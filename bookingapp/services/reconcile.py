@@ -20,7 +20,9 @@ from bookingapp.errors import SlugTaken
 from bookingapp.models import Booking, Game, Slot
 from bookingapp.services.bulk import write_rows
 from bookingapp.services.checks import forget_game_check
-from bookingapp.services.games import validate_game
+from bookingapp.services import audit
+from bookingapp.services.audit import Actor
+from bookingapp.services.games import game_facts, validate_game
 
 # SQLite refuses statements with more than 32766 parameters; stay well below.
 _CHUNK = 1000
@@ -44,25 +46,48 @@ def preview_game_change(
 
 
 def update_game(
-    session: Session, game: Game, data: Mapping[str, Any], *, now: datetime, default_days: int
+    session: Session, game: Game, data: Mapping[str, Any], *, now: datetime, default_days: int, actor: Actor | None = None,
 ) -> ReconcilePlan:
-    """Save a change to ``game`` and reconcile its future slots at once; return what was done."""
+    """Save a change to ``game`` and reconcile its future slots at once; return what was done.
+
+    With ``actor`` the change is audited in the same transaction.
+    """
     session.execute(select(Game.id).where(Game.id == game.id).with_for_update())
     fields, plan = preview_game_change(session, game, data, now=now, default_days=default_days)
+    before = game_facts(game)
     horizon = _horizon(session, game, fields, now=now, default_days=default_days)
+    # A capacity staff set on one slot stands until the game's own capacity changes.
+    reset_capacity = fields["capacity"] != game.capacity
     for name, value in fields.items():
         setattr(game, name, value)
-    _apply(session, game, plan, now=now)
+    _apply(session, game, plan, now=now, reset_capacity=reset_capacity)
     if game.is_active:
         game.generated_through = max(game.generated_through or horizon.last, horizon.last)
+    if actor is not None:
+        _audit_edit(session, actor, game, before, now)
     session.commit()
     forget_game_check(game)
     return plan
 
 
-def set_game_active(session: Session, game: Game, active: bool, *, now: datetime, default_days: int) -> ReconcilePlan:
+def _audit_edit(session: Session, actor: Actor, game: Game, before: dict[str, Any], now: datetime) -> None:
+    after = game_facts(game)
+    changed = [k for k in after if after[k] != before.get(k)]
+    if not changed:
+        return
+    action = "game.edit"
+    if changed == ["is_active"]:
+        action = "game.activate" if game.is_active else "game.deactivate"
+    audit.record(session, actor, audit.Change(
+        action, "game", str(game.id), {k: before[k] for k in changed}, {k: after[k] for k in changed}
+    ), now)
+
+
+def set_game_active(
+    session: Session, game: Game, active: bool, *, now: datetime, default_days: int, actor: Actor | None = None,
+) -> ReconcilePlan:
     """Deactivate (hide, stop generating; bookings stand) or reactivate and refill a game."""
-    return update_game(session, game, {"is_active": active}, now=now, default_days=default_days)
+    return update_game(session, game, {"is_active": active}, now=now, default_days=default_days, actor=actor)
 
 
 def _check_slug_free(session: Session, game: Game, slug: str) -> None:
@@ -104,8 +129,8 @@ def _stored_future_slots(session: Session, game: Game, now: datetime) -> list[St
     return [StoredSlot(*row) for row in rows]
 
 
-def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime) -> None:
-    """Write a plan inside the caller's transaction."""
+def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime, reset_capacity: bool) -> None:
+    """Write a plan inside the caller's transaction (slot blocks are left as they are)."""
     for chunk in _chunks(plan.remove):
         # Re-checked in the statement: a booking that landed since the plan keeps its slot.
         session.execute(
@@ -120,12 +145,13 @@ def _apply(session: Session, game: Game, plan: ReconcilePlan, *, now: datetime) 
             .values(ends_at=times.ends_at)
             .execution_options(synchronize_session=False)
         )
-    session.execute(
-        update(Slot)
-        .where(Slot.game_id == game.id, Slot.starts_at > now)
-        .values(capacity=case((Slot.booked > plan.capacity, Slot.booked), else_=plan.capacity))
-        .execution_options(synchronize_session=False)
-    )
+    if reset_capacity:
+        session.execute(
+            update(Slot)
+            .where(Slot.game_id == game.id, Slot.starts_at > now)
+            .values(capacity=case((Slot.booked > plan.capacity, Slot.booked), else_=plan.capacity))
+            .execution_options(synchronize_session=False)
+        )
     write_rows(session, [(game.id, s.starts_at, s.ends_at, plan.capacity) for s in plan.add])
 
 

@@ -34,3 +34,9 @@ class BookingForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     token = HiddenField(validators=[InputRequired()])
+
+
+class MoveForm(CancelForm):
+    slot_id = IntegerField(
+        "New time", validators=[InputRequired("Choose a time.")], invalid_value_message="Choose a time from the list."
+    )

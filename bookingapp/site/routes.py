@@ -5,14 +5,16 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_wtf.csrf import CSRFError
 
 from bookingapp.core.window import local_today
-from bookingapp.errors import BadCancelToken, DomainError, SlotClosed, SlotFull, page_errors
+from bookingapp.errors import BadCancelToken, DomainError, SlotClosed, SlotFull, SlotNotFound, page_errors
 from bookingapp.extensions import db, now, set_referrer_policy
 from bookingapp.services import bookings as service
+from bookingapp.services.booking_input import BookingRequest
+from bookingapp.services.moves import MoveRequest, move_booking
 from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.services.checks import check_game_window
 from bookingapp.site import bp
 from bookingapp.site.calendar import booking_ics
-from bookingapp.site.forms import BookingForm, CancelForm
+from bookingapp.site.forms import BookingForm, CancelForm, MoveForm
 
 
 @bp.get("/")
@@ -32,10 +34,8 @@ def game(slug: str):
     form, alternatives = BookingForm(), []
     if form.validate_on_submit():
         try:
-            made = service.book_slot(
-                db.session, form.slot_id.data, form.name.data, form.email.data, form.party_size.data,
-                at, game_id=game.id,
-            )
+            request_ = BookingRequest(form.slot_id.data, form.name.data, form.email.data, form.party_size.data)
+            made = service.book_slot(db.session, request_, at, game_id=game.id)
         except DomainError as exc:
             form.show_error(exc)
             if isinstance(exc, SlotFull):
@@ -53,10 +53,42 @@ def game(slug: str):
 @bp.get("/bookings/<reference>")
 def booking(reference: str):
     """Show a booking to whoever has the link with its token."""
-    found = service.get_booking(db.session, reference, request.args.get("token"))
+    found, at = service.get_booking(db.session, reference, request.args.get("token")), now()
     form = CancelForm(token=request.args.get("token"))
-    page = render_template("booking/booking.html", booking=found, form=form, now=now())
+    page = render_template(
+        "booking/booking.html", booking=found, form=form, now=at, deadline=service.customer_change_deadline(found),
+        move_days=_move_choices(found, at),
+    )
     return _private(Response(page))
+
+
+def _move_choices(booking, at):
+    """The days of the booking's game with slots its party could move to (none once the cut-off has passed)."""
+    game = booking.slot.game
+    if booking.is_cancelled or not game.is_active or service.customer_change_deadline(booking) <= at:
+        return []
+    days = service.bookable_window(db.session, game, at, current_app.config["SLOTS_DAYS_TO_MAINTAIN"])
+    return [
+        (day.day, [o for o in day.slots if o.available >= booking.party_size and o.id != booking.slot_id])
+        for day in days
+    ]
+
+
+@bp.post("/bookings/<reference>/move")
+def move(reference: str):
+    """Move a booking to another time of the same game, from its page."""
+    form = MoveForm()
+    if not form.token.data or not form.validate_on_submit():
+        if not form.token.data or "csrf_token" in form.errors:
+            raise BadCancelToken("This form has expired or lacks the booking's token; open your booking link again.")
+        flash("Choose a new time from the list.", "error")
+        return redirect(url_for(".booking", reference=reference, token=form.token.data))
+    try:
+        move_booking(db.session, MoveRequest(reference, form.slot_id.data, token=form.token.data), now())
+        flash("Your booking has moved to its new time.", "success")
+    except (SlotClosed, SlotFull, SlotNotFound) as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".booking", reference=reference, token=form.token.data))
 
 
 @bp.post("/bookings/<reference>/cancel")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from tests.booking_helpers import fill, slot_at
 from bookingapp.errors import DomainError
 from bookingapp.extensions import db
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.models import Booking, BookingStatus
 from bookingapp.services import bookings as service
 
@@ -37,7 +38,7 @@ def _race(app, calls):
 
 
 def _booker(slot_id, party, now):
-    return lambda: service.book_slot(db.session, slot_id, "Racer", "racer@example.com", party, now).booking.party_size
+    return lambda: service.book_slot(db.session, BookingRequest(slot_id, "Racer", "racer@example.com", party), now).booking.party_size
 
 
 def _confirmed_seats(slot_id) -> int:
@@ -74,8 +75,8 @@ def test_many_cancellations_of_one_booking_free_its_seats_once(app, clock, make_
     game = make_game(capacity=8)
     fill(game, clock)
     slot = slot_at(game, TEN)
-    kept = service.book_slot(db.session, slot.id, "Keeps", "k@example.com", 2, clock.now())
-    made = service.book_slot(db.session, slot.id, "Leaves", "l@example.com", 3, clock.now())
+    kept = service.book_slot(db.session, BookingRequest(slot.id, "Keeps", "k@example.com", 2), clock.now())
+    made = service.book_slot(db.session, BookingRequest(slot.id, "Leaves", "l@example.com", 3), clock.now())
     reference, token = made.booking.reference, made.cancel_token
     cancel = lambda: service.cancel_booking(db.session, reference, token, clock.now()).status  # noqa: E731
     outcomes = _race(app, [cancel for _ in range(50)])
@@ -87,7 +88,7 @@ def test_bookings_racing_cancellations_keep_seats_equal_to_confirmed_parties(app
     game = make_game(capacity=4)
     fill(game, clock)
     slot = slot_at(game, TEN)
-    made = [service.book_slot(db.session, slot.id, "Early", "e@example.com", 1, clock.now()) for _ in range(4)]
+    made = [service.book_slot(db.session, BookingRequest(slot.id, "Early", "e@example.com", 1), clock.now()) for _ in range(4)]
     cancels = [
         (lambda m=m: service.cancel_booking(db.session, m.booking.reference, m.cancel_token, clock.now()).party_size)
         for m in made

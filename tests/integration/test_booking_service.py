@@ -14,6 +14,7 @@ from bookingapp.errors import (
     BadCancelToken, BookingNotFound, GameNotFound, SlotClosed, SlotFull, SlotNotFound, ValidationError,
 )
 from bookingapp.extensions import db
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.models import Booking, BookingStatus
 
 UTC = timezone.utc
@@ -22,7 +23,7 @@ TEN = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)  # the first slot after DEFAULT_N
 
 
 def _book(slot, clock, party=1, **kwargs):
-    return service.book_slot(db.session, slot.id, "Ada Lovelace", "ada@example.com", party, clock.now(), **kwargs)
+    return service.book_slot(db.session, BookingRequest(slot.id, "Ada Lovelace", "ada@example.com", party), clock.now(), **kwargs)
 
 
 def test_listing_shows_todays_future_slots_in_the_games_zone(any_app, clock, make_game):
@@ -92,7 +93,7 @@ def test_bad_name_and_email_are_named_together(any_app, clock, make_game):
     game = make_game()
     fill(game, clock)
     with pytest.raises(ValidationError) as raised:
-        service.book_slot(db.session, slot_at(game, TEN).id, " ", "not-an-email", 1, clock.now())
+        service.book_slot(db.session, BookingRequest(slot_at(game, TEN).id, " ", "not-an-email", 1), clock.now())
     assert set(raised.value.fields) == {"name", "email"}
 
 
@@ -101,7 +102,7 @@ def test_huge_and_control_character_names_are_refused(any_app, clock, make_game)
     fill(game, clock)
     for name in ("x" * 121, "Ada\x00"):
         with pytest.raises(ValidationError):
-            service.book_slot(db.session, slot_at(game, TEN).id, name, "a@example.com", 1, clock.now())
+            service.book_slot(db.session, BookingRequest(slot_at(game, TEN).id, name, "a@example.com", 1), clock.now())
 
 
 def test_unknown_slots_and_slots_of_another_game_are_not_found(any_app, clock, make_game):

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 
 from bookingapp.errors import SlugTaken, ValidationError
 from bookingapp.extensions import db
+from bookingapp.services.booking_input import BookingRequest
 from bookingapp.models import Booking, BookingStatus, Slot
 from bookingapp.services.generation import ensure_window
 from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
@@ -246,6 +247,6 @@ def test_the_customer_side_neither_lists_nor_books_an_off_schedule_slot(app, clo
     listed = booking.list_bookable_slots(db.session, game, date(2027, 1, 14), date(2027, 1, 14), clock.now())
     assert [o.starts_at.hour for o in listed] == list(range(10, 18))
     with pytest.raises(SlotNotFound):
-        booking.book_slot(db.session, kept.id, "Late Comer", "late@example.com", 1, clock.now(), game_id=game.id)
+        booking.book_slot(db.session, BookingRequest(kept.id, "Late Comer", "late@example.com", 1), clock.now(), game_id=game.id)
     db.session.refresh(kept)
     assert kept.booked == 1

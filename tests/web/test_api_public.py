@@ -12,7 +12,7 @@ UTC = timezone.utc
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
 GAME_FIELDS = {
     "id", "slug", "name", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
-    "days_ahead", "min_notice_minutes", "booking_mode", "min_party", "weekly_hours", "closures", "is_active",
+    "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours", "closures", "is_active",
 }
 
 

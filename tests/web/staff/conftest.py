@@ -33,6 +33,9 @@ def api(app, api_token):
     headers = {"Authorization": f"Bearer {api_token}"}
 
     class Api:
+        def __init__(self):
+            self.headers = headers
+
         def post(self, url, body):
             return client.post(url, json=body, headers=headers)
 
