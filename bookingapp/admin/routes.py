@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from bookingapp.admin import bp
 from bookingapp.admin.forms import BOOKING_MODES, ActionForm, GameForm
-from bookingapp.admin.jobs import job_status, start_generation
+from bookingapp.maintenance.jobs import job_status, start_generation
 from bookingapp.core.hours import zone_names
 from bookingapp.errors import DomainError, error_response, wants_json
 from bookingapp.extensions import db, now

@@ -8,6 +8,7 @@ from flask import current_app, g, jsonify, request
 
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
+from bookingapp.maintenance.jobs import start_generation
 from bookingapp.api.serialize import game_to_json as game_json
 from bookingapp.errors import GameNotFound, ValidationError
 from bookingapp.errors import error_response
@@ -75,8 +76,10 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.post("/games")
 @staff_token_required
 def create_game_api():
-    """Create a game; answer it with 201."""
+    """Create a game and start writing its window in the background; answer it with 201."""
     game = create_game(db.session, json_object(), actor=Actor.token(g.api_token), now=now())
+    if game.is_active:
+        start_generation(game, now=now())
     response = jsonify(game_json(game))
     response.status_code = 201
     return response

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bookingapp import create_app
-from bookingapp.admin import jobs
-from bookingapp.admin.jobs import JobStore, job_status, start_generation
+from bookingapp.maintenance import jobs
+from bookingapp.maintenance.jobs import JobStore, job_status, start_generation
 from bookingapp.extensions import db
 from bookingapp.maintenance.pool import background_pool
 from bookingapp.services import generation
@@ -36,7 +36,7 @@ class RecordingStore(JobStore):
 def test_a_job_writes_the_window_day_by_day_and_records_an_admin_run(app, make_game, monkeypatch):
     game = make_game(days_ahead=5)
     RecordingStore.writes = []
-    monkeypatch.setattr("bookingapp.admin.jobs.JobStore", RecordingStore)
+    monkeypatch.setattr("bookingapp.maintenance.jobs.JobStore", RecordingStore)
     job_id = start_generation(game, now=app.extensions["clock"].now())
     _drain(app)
     progress = [(w["days_done"], w["slots_created"]) for w in RecordingStore.writes if "days_done" in w][1:]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bookingapp.extensions import db
-from bookingapp.models import Game, RunTrigger, Slot
+from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
 from bookingapp.services.generation import PassOptions, ensure_window
 from bookingapp.services.runs import generate_slots
 from tests.conftest import free_port
@@ -186,3 +186,19 @@ def test_patch_saves_while_redis_is_unreachable(api, make_game, clock):
     response = api.patch(f"/api/games/{game.id}", {"slot_minutes": 120})
     assert response.status_code == 200
     assert _slots(game.id) == 7 * 6
+
+
+def test_a_game_created_through_the_api_lists_its_window_without_a_page_visit(api, drain_pool, client):
+    created = api.post("/api/games", {**BODY, "days_ahead": 7}).json
+    drain_pool()
+    slots = client.get(f"/api/games/{created['id']}/slots").json["slots"]
+    # Monday 10:00-22:00 and Saturday 18:00-02:00 in New York, half-hour slots.
+    assert len(slots) == 24 + 16
+    run = db.session.scalar(select(MaintenanceRun))
+    assert run.trigger is RunTrigger.ADMIN and run.slots_created == len(slots)
+
+
+def test_an_inactive_game_created_through_the_api_gets_no_slots(api, drain_pool, client):
+    created = api.post("/api/games", {**BODY, "is_active": False}).json
+    drain_pool()
+    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
