@@ -11,7 +11,7 @@ from config import Config
 
 from bookingapp.core.clock import Clock, clock_from_config
 from bookingapp.extensions import (
-    cache, cache_config, csrf, db, init_redis, init_security_headers, login_manager, migrate,
+    cache, cache_config, csrf, db, forget_session, init_redis, init_security_headers, login_manager, migrate,
 )
 
 
@@ -45,6 +45,7 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
+    app.teardown_appcontext(forget_session)  # runs before Flask-SQLAlchemy's own removal
     migrate.init_app(app, db, render_as_batch=True)
     init_redis(app)
     for key, value in cache_config(app).items():
@@ -57,7 +58,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from bookingapp.api import bp as api_bp
-    from bookingapp.errors import register_http_errors
+    from bookingapp.errors import register_database_errors, register_http_errors
     from bookingapp.site import bp as booking_bp
     from bookingapp.admin import bp as admin_bp
 
@@ -66,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by token, not by cookie
     register_http_errors(app, api_bp.url_prefix)
+    register_database_errors(app, api_bp.url_prefix, forget_session)
 
 
 def _register_maintenance(app: Flask) -> None:

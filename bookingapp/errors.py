@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from flask import Blueprint, Flask, Response, jsonify, request
+import logging
+
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("bookingapp")
+
+# How long a client should wait before trying again after the database was lost.
+DATABASE_RETRY_AFTER = 5
 
 
 class DomainError(Exception):
@@ -134,3 +142,33 @@ def register_http_errors(app: Flask, json_prefix: str) -> None:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response
         return exc
+
+
+def lost_database(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database connection went away (not a bad query)."""
+    if isinstance(exc, (OperationalError, InterfaceError, PendingRollbackError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def register_database_errors(app: Flask, json_prefix: str, forget_session: Callable[[], None]) -> None:
+    """Answer a lost database connection with a 503 and Retry-After, in the app's shape.
+
+    ``forget_session`` drops the request's session (its connection is dead), so the next
+    request starts on a fresh one; the pool's pre-ping replaces the dead connections.
+    """
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PendingRollbackError)
+    def _database_error(exc: Exception):
+        if not lost_database(exc):
+            raise exc
+        log.warning("Database connection lost while serving %s: %s", request.path, str(exc).splitlines()[0])
+        forget_session()
+        message = "The booking system is briefly unavailable. Please try again in a few seconds."
+        if request.path.startswith(json_prefix + "/") or request.path == json_prefix or wants_json():
+            response = error_response(503, "unavailable", message)
+        else:
+            response = Response(render_template("booking/message.html", title=message), 503)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response

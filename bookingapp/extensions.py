@@ -132,3 +132,21 @@ def cache_config(app: Flask) -> dict:
             "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     return {"CACHE_TYPE": "SimpleCache", "CACHE_KEY_PREFIX": prefix}
+
+
+def forget_session(exc: BaseException | None = None) -> None:
+    """Drop the request's session without raising, whatever state its connection is in.
+
+    Registered as a teardown ahead of Flask-SQLAlchemy's: removing a session whose
+    connection the server has terminated raises, and an exception there, after the view
+    returned, would reach gunicorn as a bare 500. The dead connection is discarded; the
+    pool's pre-ping keeps it from being handed out again.
+    """
+    try:
+        db.session.remove()
+    except Exception as error:
+        log.warning("Dropped a database session whose connection was lost: %s", str(error).splitlines()[0])
+        try:
+            db.session.registry.clear()
+        except Exception:
+            pass

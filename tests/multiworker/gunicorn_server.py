@@ -19,6 +19,8 @@ from tests.conftest import REDIS_URL, _delete_keys, free_port
 ROOT = Path(__file__).resolve().parents[2]
 # Any page runs the hook; one that answers 404 needs no other part of the site.
 PAGE = "/no-such-page"
+# The application_name of the workers' database connections.
+GUNICORN_APP_NAME = "bookingapp-gunicorn-test"
 
 
 class Gunicorn:
@@ -42,6 +44,7 @@ class Gunicorn:
             "SLOTS_LOCK_TTL": "2",
             "SLOTS_RECHECK_SECONDS": "1",
             "SLOTS_RETRY_AFTER": "2",
+            "PGAPPNAME": GUNICORN_APP_NAME,  # so a test can tell the workers' connections apart
         }
         if file_clock:  # set_clock() must then write the file before start()
             self.env["SLOTS_CLOCK_FILE"] = str(self.clock_file)
