@@ -63,6 +63,20 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def env_rate_limit(name: str, default: str) -> str:
+    """Read a Flask-Limiter limit ("10 per minute;50 per hour"); empty turns it off."""
+    raw = os.environ.get(name)
+    value = default if raw is None else raw.strip()
+    if value:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a rate limit such as '10 per minute;50 per hour'") from None
+    return value
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
@@ -84,6 +98,10 @@ class Config:
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, low=1, high=1000)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, low=1, high=10000)
     LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, low=1, high=7 * 86400)
+    # Anonymous booking writes (book, move, cancel) per client address and per email, and
+    # look-ups of a booking per address; Flask-Limiter syntax, "" turns them off.
+    BOOKING_RATE_LIMIT = env_rate_limit("BOOKING_RATE_LIMIT", "10 per minute;50 per hour")
+    BOOKING_LOOKUP_RATE_LIMIT = env_rate_limit("BOOKING_LOOKUP_RATE_LIMIT", "60 per minute")
     BOOKING_DEFAULT_TIMEZONE = os.environ.get("BOOKING_DEFAULT_TIMEZONE", "UTC")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -107,3 +125,6 @@ class TestConfig(Config):
     REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "bookingapp-test")
     SLOTS_MAINTENANCE_ENABLED = False
     WTF_CSRF_ENABLED = True
+    # Tests book many times from one address; the limits' own tests turn them on.
+    BOOKING_RATE_LIMIT = ""
+    BOOKING_LOOKUP_RATE_LIMIT = ""

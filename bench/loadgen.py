@@ -28,7 +28,8 @@ def free_port() -> int:
 def start_gunicorn(workers: int, env: dict[str, str], probe: str) -> tuple[subprocess.Popen, str]:
     """Start gunicorn on a free port with ``env`` added; return it and its base URL once ``probe`` answers 200."""
     port = free_port()
-    env = {**os.environ, "SECRET_KEY": uuid.uuid4().hex, **env}
+    # Load comes from one address: the booking limits would measure themselves, not the app.
+    env = {**os.environ, "SECRET_KEY": uuid.uuid4().hex, "BOOKING_RATE_LIMIT": "", "BOOKING_LOOKUP_RATE_LIMIT": "", **env}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     # The access log records each request's time inside the worker (%(D)s, microseconds):
     # the server-side figure, without the client's queueing.

@@ -135,6 +135,8 @@ def register_http_errors(app: Flask, json_prefix: str) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.code == 429:
+            return _rate_limited(json_prefix)
         if request.path.startswith(json_prefix + "/") or request.path == json_prefix:
             code = (exc.name or "error").lower().replace(" ", "_")
             response = error_response(exc.code or 500, code, exc.description or exc.name)
@@ -142,6 +144,16 @@ def register_http_errors(app: Flask, json_prefix: str) -> None:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response
         return exc
+
+
+RATE_LIMITED = "Too many tries from here in a short time. Please wait a little and try again."
+
+
+def _rate_limited(json_prefix: str) -> Response:
+    # Flask-Limiter adds Retry-After (and the X-RateLimit headers) to this answer.
+    if request.path.startswith(json_prefix + "/") or wants_json():
+        return error_response(429, "rate_limited", RATE_LIMITED)
+    return Response(render_template("booking/message.html", title=RATE_LIMITED), 429)
 
 
 def lost_database(exc: BaseException) -> bool:

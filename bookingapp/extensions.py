@@ -147,6 +147,7 @@ def forget_session(exc: BaseException | None = None) -> None:
     except Exception as error:
         log.warning("Dropped a database session whose connection was lost: %s", str(error).splitlines()[0])
         try:
-            db.session.registry.clear()
+            db.session.invalidate()  # close its connections without a rollback on the dead link
         except Exception:
             pass
+        db.session.registry.clear()

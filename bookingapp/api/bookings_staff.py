@@ -18,6 +18,7 @@ from bookingapp.core.window import parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
 from bookingapp.models import BookingSource, BookingStatus
+from bookingapp.ratelimit import limit_booking_writes
 from bookingapp.services import audit
 from bookingapp.services.audit import AuditFilter, event_to_json
 from bookingapp.services.booking_changes import cancel_as_staff, set_attendance
@@ -102,6 +103,7 @@ def cancel_booking_as_staff(reference: str):
 
 
 @bp.post("/bookings/<reference>/move")
+@limit_booking_writes
 def move_booking_api(reference: str):
     """Move a booking: staff with a bearer token (any active game), or its customer with X-Cancel-Token."""
     if sends_credentials():

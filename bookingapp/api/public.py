@@ -15,6 +15,7 @@ from bookingapp.core.window import local_today, parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
 from bookingapp.models import Game
+from bookingapp.ratelimit import limit_booking_writes, limit_lookups
 from bookingapp.services import bookings as service
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.catalog import get_active_game, list_active_games
@@ -43,6 +44,7 @@ def game_slots(game_id: str):
 
 
 @bp.post("/bookings")
+@limit_booking_writes
 def create_booking():
     """Book seats; answer the booking with its cancel token (shown only here). With a bearer token: a staff booking."""
     if sends_credentials():
@@ -60,6 +62,7 @@ def create_booking():
 
 
 @bp.get("/bookings/<reference>")
+@limit_lookups
 def booking(reference: str):
     """Show a booking to whoever holds its cancel token (staff with a bearer token need none)."""
     if sends_credentials():
@@ -69,6 +72,7 @@ def booking(reference: str):
 
 
 @bp.delete("/bookings/<reference>")
+@limit_booking_writes
 def cancel_booking(reference: str):
     """Cancel a booking and free its seats; cancelling again changes nothing (staff: bearer token, no cut-off)."""
     if sends_credentials():

@@ -12,6 +12,7 @@ from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.moves import MoveRequest, move_booking
 from bookingapp.services.catalog import get_active_game, list_active_games, next_free_starts
 from bookingapp.services.checks import check_game_window
+from bookingapp.ratelimit import limit_booking_writes, limit_lookups
 from bookingapp.site import bp
 from bookingapp.site.calendar import booking_ics
 from bookingapp.site.forms import BookingForm, CancelForm, MoveForm
@@ -26,6 +27,7 @@ def index():
 
 
 @bp.route("/games/<slug>", methods=["GET", "POST"])
+@limit_booking_writes
 def game(slug: str):
     """Show a game's window day by day and take bookings."""
     game = get_active_game(db.session, slug=slug)
@@ -51,6 +53,7 @@ def game(slug: str):
 
 
 @bp.get("/bookings/<reference>")
+@limit_lookups
 def booking(reference: str):
     """Show a booking to whoever has the link with its token."""
     found, at = service.get_booking(db.session, reference, request.args.get("token")), now()
@@ -75,6 +78,7 @@ def _move_choices(booking, at):
 
 
 @bp.post("/bookings/<reference>/move")
+@limit_booking_writes
 def move(reference: str):
     """Move a booking to another time of the same game, from its page."""
     form = MoveForm()
@@ -92,6 +96,7 @@ def move(reference: str):
 
 
 @bp.post("/bookings/<reference>/cancel")
+@limit_booking_writes
 def cancel(reference: str):
     """Cancel a booking from its page; cancelling twice is harmless."""
     form = CancelForm()
@@ -106,6 +111,7 @@ def cancel(reference: str):
 
 
 @bp.get("/bookings/<reference>/calendar.ics")
+@limit_lookups
 def calendar(reference: str):
     """Download the booking as an iCalendar event."""
     found = service.get_booking(db.session, reference, request.args.get("token"))

@@ -44,6 +44,8 @@ class Gunicorn:
             "SLOTS_LOCK_TTL": "2",
             "SLOTS_RECHECK_SECONDS": "1",
             "SLOTS_RETRY_AFTER": "2",
+            "BOOKING_RATE_LIMIT": "",  # the tests book many times from one address
+            "BOOKING_LOOKUP_RATE_LIMIT": "",
             "PGAPPNAME": GUNICORN_APP_NAME,  # so a test can tell the workers' connections apart
         }
         if file_clock:  # set_clock() must then write the file before start()

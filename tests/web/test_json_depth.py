@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp.api.body import MAX_JSON_DEPTH, nesting_depth
+from bookingapp.core.json_depth import MAX_JSON_DEPTH, nesting_depth
 from bookingapp.services.accounts import create_api_token
 from bookingapp.extensions import db
 
