@@ -116,6 +116,9 @@ def _make_app(url: str, prefix: str, clock: ManualClock, overrides: dict):
     app = create_app(settings_for(url, prefix, **overrides), clock=clock)
     with app.app_context():
         yield app
+        _, pool = app.extensions.pop("slots_pool", (None, None))
+        if pool is not None:  # background work a test started (a new game's window) ends first
+            pool.shutdown(wait=True)
         db.session.remove()
         empty_tables()
         db.engine.dispose()
