@@ -6,18 +6,24 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-unit setup bench clean chromium
+.PHONY: run test test-unit setup runtime bench clean chromium
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# What running needs, and on top of it what the tests need (make test only).
+$(BIN)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+runtime: $(BIN)/.runtime
 setup: $(BIN)/.installed
 
 # The embedded default: SQLite in instance/, no Redis; demo games with their window.
-run: setup
+run: runtime
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) slots generate
