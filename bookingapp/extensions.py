@@ -151,3 +151,10 @@ def forget_session(exc: BaseException | None = None) -> None:
         except Exception:
             pass
         db.session.registry.clear()
+
+
+def insert_for(bind):
+    """The ``INSERT`` with ``ON CONFLICT`` of the database behind ``bind`` (an engine or connection)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert

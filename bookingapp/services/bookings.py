@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bookingapp.core import tokens
 from bookingapp.core.window import local_days_bounds
 from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
+from bookingapp.extensions import insert_for
 from bookingapp.models import Attendance, Booking, BookingMode, BookingStatus, Game, Slot
 from bookingapp.services import audit
 from bookingapp.services.audit import Actor
@@ -242,7 +242,7 @@ def _closed_message(slot: Slot, now: datetime) -> str:
 
 
 def _insert_booking(session: Session, slot_id: int, request: BookingRequest, token_hash: str, now: datetime) -> int:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind())
     for _ in range(REFERENCE_ATTEMPTS):
         # ON CONFLICT keeps the transaction (and the seats just taken) alive on a
         # reference collision; a fresh reference is simply tried again.

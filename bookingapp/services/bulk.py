@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 import psycopg
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bookingapp.extensions import insert_for
 from bookingapp.models import Slot
 
 SlotRow = tuple[uuid.UUID, datetime, datetime, int]
@@ -82,8 +82,7 @@ def merge_rows(cursor: psycopg.Cursor, rows: Iterable[SlotRow]) -> Counter[uuid.
 
 def insert_rows(session: Session, rows: Iterable[SlotRow]) -> Counter[uuid.UUID]:
     """One executemany ``INSERT … ON CONFLICT DO NOTHING`` (SQLite; any SQLAlchemy dialect)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session.get_bind())
     statement = (
         insert(Slot)
         .on_conflict_do_nothing(index_elements=["game_id", "starts_at"])

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from bookingapp.extensions import insert_for
 from bookingapp.models import MaintenanceClaim
 
 log = logging.getLogger("bookingapp.slots")
@@ -182,10 +182,6 @@ def _lease_redis(client: redis.Redis, key: str, token: str, ttl: int) -> Outcome
     return Outcome.DONE if (value or b"").startswith(b"done:") else Outcome.HELD
 
 
-def _insert(engine: Engine):
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-
-
 def lease_row(engine: Engine, key: str, token: str, ttl: int) -> Outcome | None:
     """Take the day's row if it is free or its lease ran out; None when we got it."""
     now = wall_now()
@@ -193,7 +189,7 @@ def lease_row(engine: Engine, key: str, token: str, ttl: int) -> Outcome | None:
     table = MaintenanceClaim.__table__
     with engine.begin() as conn:
         inserted = conn.execute(
-            _insert(engine)(table)
+            insert_for(engine)(table)
             .values(key=key, token=token, expires_at=expires)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(table.c.key)
