@@ -88,7 +88,11 @@ SLOT_ID = _param("slot_id", "path", {"type": "integer"})
 
 
 def _paths() -> dict[str, Any]:
-    booking, game, slot = _ref("Booking"), _ref("Game"), _ref("Slot")
+    return {**_game_paths(), **_booking_paths(), **_staff_paths()}
+
+
+def _game_paths() -> dict[str, Any]:
+    game = _ref("Game")
     return {
         "/api/games": {
             "get": _operation("The active games with every setting", {"200": _answer("Games", _obj(
@@ -112,6 +116,12 @@ def _paths() -> dict[str, Any]:
                                                "available": {"type": "integer"}})}}, ("slots",)))},
             params=[GAME_ID, _param("from", "query", {"type": "string", "format": "date"}),
                     _param("to", "query", {"type": "string", "format": "date"})])},
+    }
+
+
+def _booking_paths() -> dict[str, Any]:
+    booking = _ref("Booking")
+    return {
         "/api/bookings": {
             "get": _operation("Bookings, newest first, filtered and paged (staff)", {"200": _answer("Bookings", _obj(
                 {"bookings": {"type": "array", "items": booking}, "next_cursor": NULLABLE_STRING},
@@ -133,6 +143,12 @@ def _paths() -> dict[str, Any]:
         "/api/bookings/{reference}/move": {"post": _operation(
             "Move a booking to another slot", {"200": _answer("The booking", booking)},
             body=_obj({"slot_id": {"type": "integer"}}, ("slot_id",)), params=[REFERENCE, CANCEL_TOKEN])},
+    }
+
+
+def _staff_paths() -> dict[str, Any]:
+    booking, slot = _ref("Booking"), _ref("Slot")
+    return {
         "/api/bookings/{reference}/attendance": {"post": _operation(
             "Mark attendance", {"200": _answer("The booking", booking)},
             body=_obj({"status": {"enum": ["expected", "arrived", "no_show"]}}, ("status",)), params=[REFERENCE],

@@ -33,10 +33,8 @@ def generate_slots(
 ) -> tuple[MaintenanceRun, GenerationResult]:
     """Fill the windows of active games and record it as a maintenance run.
 
-    The run's row carries the games and slots done so far, committed with each batch, so
-    a run in progress or killed part-way shows what it wrote. A failure is logged as
-    "Error auto-generating slots" with its traceback, stored on the run row, and raised
-    again for the caller.
+    The run's row carries the totals so far, committed with each batch (a killed run shows
+    what it wrote). A failure is logged with its traceback, stored on the row and re-raised.
     """
     run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
     options = replace(options, progress=partial(_record_progress, run.id, options.progress))
@@ -48,12 +46,9 @@ def generate_slots(
         finish_run(session, run, clock=clock, status=RunStatus.FAILED, error="".join(traceback.format_exception(exc)))
         raise
     lost_lease = result.stopped_early
-    finish_run(
-        session, run, clock=clock,
-        status=RunStatus.FAILED if lost_lease else RunStatus.SUCCEEDED,
-        games_checked=result.games_checked, slots_created=result.slots_created,
-        error="stopped early: lost the daily lease" if lost_lease else None,
-    )
+    finish_run(session, run, clock=clock, status=RunStatus.FAILED if lost_lease else RunStatus.SUCCEEDED,
+               games_checked=result.games_checked, slots_created=result.slots_created,
+               error="stopped early: lost the daily lease" if lost_lease else None)
     return run, result
 
 
