@@ -95,8 +95,9 @@ def _game_paths() -> dict[str, Any]:
     game = _ref("Game")
     return {
         "/api/games": {
-            "get": _operation("The active games with every setting", {"200": _answer("Games", _obj(
-                {"games": {"type": "array", "items": game}}, ("games",)))}),
+            "get": _operation("The active games with every setting, by name, a page at a time", {"200": _answer(
+                "Games", _obj({"games": {"type": "array", "items": game}, "next_cursor": NULLABLE_STRING},
+                              ("games", "next_cursor")))}, params=CURSOR),
             "post": _operation("Create a game; its window is written in the background",
                                {"201": _answer("The game", game)}, body=GAME_INPUT, security=STAFF),
         },

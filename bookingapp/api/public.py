@@ -1,6 +1,8 @@
 """The public JSON API: games, their slots, bookings."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -10,7 +12,7 @@ from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.api import bookings_staff
 from bookingapp.api.serialize import booking_to_json, game_to_json
-from bookingapp.api.staff import sends_credentials
+from bookingapp.api.staff import int_arg, sends_credentials
 from bookingapp.core.window import local_today, parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
@@ -18,16 +20,37 @@ from bookingapp.models import Game
 from bookingapp.ratelimit import limit_booking_writes, limit_lookups
 from bookingapp.services import bookings as service
 from bookingapp.services.booking_input import BookingRequest
-from bookingapp.services.catalog import get_active_game, list_active_games
+from bookingapp.services.catalog import get_active_game, page_active_games
 
 MAX_RANGE_DAYS = 366
+GAMES_PAGE, MAX_GAMES_PAGE = 100, 500
 BOOKING_FIELDS = {"slot_id", "name", "email", "party_size"}
 
 
 @bp.get("/games")
 def games():
-    """List the active games with every setting."""
-    return jsonify({"games": [game_to_json(g) for g in list_active_games(db.session)]})
+    """The active games with every setting, by name, a page at a time (?limit=1..500, ?cursor=)."""
+    limit = int_arg("limit", GAMES_PAGE, 1, MAX_GAMES_PAGE)
+    found = page_active_games(db.session, after=_games_cursor(request.args.get("cursor")), limit=limit + 1)
+    page = found[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(found) > limit else None
+    return jsonify({"games": [game_to_json(g) for g in page], "next_cursor": next_cursor})
+
+
+def _encode_cursor(game: Game) -> str:
+    return base64.urlsafe_b64encode(json.dumps([game.name, game.slug]).encode()).decode().rstrip("=")
+
+
+def _games_cursor(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    try:
+        name, slug = json.loads(base64.urlsafe_b64decode(raw[:2000] + "=" * (-len(raw[:2000]) % 4)))
+        if isinstance(name, str) and isinstance(slug, str):
+            return name, slug
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    raise ValidationError({"cursor": "must be a next_cursor this API gave"}, "Bad query string.")
 
 
 @bp.get("/games/<game_id>/slots")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from typing import Sequence
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from bookingapp.core.plan import fits_schedule
@@ -19,6 +19,18 @@ from bookingapp.services.games import SLUG_PATTERN
 def list_active_games(session: Session) -> list[Game]:
     """Active games, by name."""
     return list(session.scalars(select(Game).where(Game.is_active.is_(True)).order_by(Game.name, Game.slug)))
+
+
+def page_active_games(session: Session, *, after: tuple[str, str] | None, limit: int) -> list[Game]:
+    """Up to ``limit`` active games by (name, slug), starting after the game ``after`` names.
+
+    Keyset paging: a page is one index range however deep, and a game added meanwhile
+    shows up on a later page or not at all, never twice.
+    """
+    query = select(Game).where(Game.is_active.is_(True)).order_by(Game.name, Game.slug).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(Game.name, Game.slug) > tuple_(*after))
+    return list(session.scalars(query))
 
 
 def get_active_game(session: Session, *, slug: object = None, game_id: object = None) -> Game:

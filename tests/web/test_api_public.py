@@ -230,3 +230,37 @@ def test_a_body_over_the_size_limit_is_413_and_books_nothing(client, ten_slot):
     body = '{"slot_id": %d, "name": "%s"}' % (ten_slot.id, "x" * (2 * 1024 * 1024))
     _error(client.post("/api/bookings", data=body, content_type="application/json"), 413, "request_entity_too_large")
     assert slot_at(ten_slot.game, ten_slot.starts_at).booked == 0
+
+
+def test_games_are_paged_by_cursor_and_every_one_comes_once_while_games_are_added(client, make_game):
+    for n in range(7):
+        make_game(name=f"Game {n:02d}")
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "/api/games?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(query).get_json()
+        seen += [g["name"] for g in body["games"]]
+        pages += 1
+        if pages == 1:
+            make_game(name="Game 00a")  # sorts into the page already read: never shown twice
+            make_game(name="Game 99")  # sorts after: shown on a later page
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"Game {n:02d}" for n in range(7)] + ["Game 99"]
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("query, field", [
+    ("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"),
+    ("cursor=not-a-cursor", "cursor"), ("cursor=W10", "cursor"),
+])
+def test_bad_paging_arguments_answer_422_naming_them(client, query, field):
+    assert field in _error(client.get(f"/api/games?{query}"), 422, "invalid")
+
+
+def test_the_first_page_holds_100_games_by_default(client, make_game):
+    for n in range(101):
+        make_game(name=f"G{n:03d}")
+    body = client.get("/api/games").get_json()
+    assert len(body["games"]) == 100 and body["next_cursor"]
