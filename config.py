@@ -103,6 +103,11 @@ class Config:
     BOOKING_RATE_LIMIT = env_rate_limit("BOOKING_RATE_LIMIT", "10 per minute;50 per hour")
     BOOKING_LOOKUP_RATE_LIMIT = env_rate_limit("BOOKING_LOOKUP_RATE_LIMIT", "60 per minute")
     BOOKING_DEFAULT_TIMEZONE = os.environ.get("BOOKING_DEFAULT_TIMEZONE", "UTC")
+    # The venue customers see in the header and footer, on confirmations and in calendar files.
+    VENUE_NAME = os.environ.get("VENUE_NAME", "bookingapp")
+    VENUE_ADDRESS = os.environ.get("VENUE_ADDRESS", "")
+    VENUE_EMAIL = os.environ.get("VENUE_EMAIL", "")
+    VENUE_PHONE = os.environ.get("VENUE_PHONE", "")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -54,6 +54,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_security_headers(app)
+    from bookingapp.i18n import init_i18n
+
+    init_i18n(app)
     from bookingapp.ratelimit import init_limits
 
     init_limits(app)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import redis
 from flask import Flask, current_app, g
+from flask_babel import Babel
 from flask_caching import Cache
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -39,6 +40,7 @@ cache = Cache()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 talisman = Talisman()
+babel = Babel()
 
 # Scripts only from this site (no inline script or handler runs); inline styles stay
 # allowed for the few style attributes the templates carry; no one may frame a page.

@@ -79,6 +79,11 @@ class BookingMode(str, enum.Enum):
     PRIVATE = "private"  # one group takes the whole slot
 
 
+class PricePer(str, enum.Enum):
+    PLAYER = "player"  # the price times the party size
+    SESSION = "session"  # one price for the booking, whatever its size
+
+
 class BookingStatus(str, enum.Enum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
@@ -123,6 +128,7 @@ class Game(db.Model):
         CheckConstraint("days_ahead IS NULL OR days_ahead BETWEEN 1 AND 366", name="days_ahead_range"),
         CheckConstraint("min_notice_minutes >= 0", name="min_notice_positive"),
         CheckConstraint("cancel_cutoff_minutes >= 0", name="cancel_cutoff_positive"),
+        CheckConstraint("price >= 0", name="price_positive"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -141,6 +147,14 @@ class Game(db.Model):
         _enum(BookingMode, "booking_mode"), default=BookingMode.SHARED
     )
     min_party: Mapped[int] = mapped_column(Integer, default=1)
+    # Paid at the venue: the price in the currency's minor units (cents), per player or per session.
+    price: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    price_per: Mapped[PricePer] = mapped_column(
+        _enum(PricePer, "price_per"), default=PricePer.SESSION, server_default="session"
+    )
+    location: Mapped[str] = mapped_column(String(200), default="", server_default="")  # e.g. "Room 2, first floor"
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")  # what to bring, when to arrive
     weekly_hours: Mapped[dict] = mapped_column(db.JSON, default=dict)
     closures: Mapped[list] = mapped_column(db.JSON, default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -220,6 +234,10 @@ class Booking(db.Model):
         _enum(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
     )
     cancel_token_hash: Mapped[str] = mapped_column(String(64))
+    # What the booking costs, fixed when it was made (pay at the venue); None before prices existed.
+    amount: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")  # for later messages
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

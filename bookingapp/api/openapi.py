@@ -60,11 +60,17 @@ GAME = _obj({
     "booking_mode": {"enum": ["shared", "private"]}, "min_party": {"type": "integer"},
     "weekly_hours": {"type": "object", "additionalProperties": _HOURS},
     "closures": {"type": "array", "items": {"type": "string"}}, "is_active": {"type": "boolean"},
-}, ("id", "slug", "name", "timezone", "slot_minutes", "capacity", "booking_mode", "weekly_hours", "is_active"))
+    "price": {"type": "integer", "minimum": 0, "description": "In the currency's minor units (cents); paid at the venue."},
+    "currency": {"type": "string", "description": "ISO 4217, e.g. EUR"}, "price_per": {"enum": ["player", "session"]},
+    "location": {"type": "string"}, "instructions": {"type": "string"},
+}, ("id", "slug", "name", "timezone", "slot_minutes", "capacity", "booking_mode", "weekly_hours", "is_active",
+    "price", "currency", "price_per"))
 GAME_INPUT = {"type": "object", "description": "A game's settings, as in Game (id and slug optional)."}
 BOOKING = _obj({
     "reference": {"type": "string"}, "status": {"enum": ["confirmed", "cancelled"]},
     "party_size": {"type": "integer"}, "name": {"type": "string"}, "email": NULLABLE_STRING,
+    "amount": {"type": ["integer", "null"], "description": "The price at booking time, in minor units; null before prices."},
+    "currency": NULLABLE_STRING, "locale": {"type": "string", "description": "The language it was made in, e.g. de"},
     "phone": NULLABLE_STRING, "note": {"type": ["string", "null"]}, "source": {"enum": ["online", "staff"]},
     "attendance": {"enum": ["expected", "arrived", "no_show"]}, "created_at": DATE_TIME,
     "cancelled_at": {"type": ["string", "null"], "format": "date-time"},

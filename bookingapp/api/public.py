@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
+from flask_babel import get_locale
 
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
@@ -76,7 +77,8 @@ def create_booking():
     unknown = sorted(map(str, set(body) - BOOKING_FIELDS))
     if unknown:
         raise ValidationError({"_": f"unknown field(s): {', '.join(unknown)[:200]}"})
-    request_ = BookingRequest(body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"))
+    request_ = BookingRequest(body.get("slot_id"), body.get("name"), body.get("email"), body.get("party_size"),
+                              locale=str(get_locale()))  # from Accept-Language: the booking's later messages
     made = service.book_slot(db.session, request_, now())
     response = jsonify({**booking_to_json(made.booking), "cancel_token": made.cancel_token})
     response.status_code = 201

@@ -26,6 +26,11 @@ def game_to_json(game: Game) -> dict[str, Any]:
         "weekly_hours": game.weekly_hours,
         "closures": list(game.closures or []),
         "is_active": game.is_active,
+        "price": game.price,
+        "currency": game.currency,
+        "price_per": game.price_per.value,
+        "location": game.location,
+        "instructions": game.instructions,
     }
 
 
@@ -37,6 +42,9 @@ def booking_to_json(booking: Booking) -> dict[str, Any]:
         "reference": booking.reference,
         "status": booking.status.value,
         "party_size": booking.party_size,
+        "amount": booking.amount,
+        "currency": booking.currency,
+        "locale": booking.locale,
         "name": booking.customer_name,
         "email": booking.email or None,
         "phone": booking.phone or None,

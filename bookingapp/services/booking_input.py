@@ -31,6 +31,7 @@ class BookingRequest:
     phone: object = ""
     note: object = ""
     source: BookingSource = BookingSource.ONLINE
+    locale: str = "en"  # the language later messages about the booking use
 
     @property
     def by_staff(self) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.core import tokens
+from bookingapp.core.prices import booking_amount
 from bookingapp.core.window import local_days_bounds
 from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
 from bookingapp.extensions import insert_for
@@ -81,22 +82,6 @@ def list_bookable_slots(session: Session, game: Game, day_from: date, day_to: da
     return _offers(game, session.execute(slot_listing_query(game.id, lower, upper)))
 
 
-@dataclass(frozen=True)
-class DayOffers:
-    day: date
-    slots: list[SlotOffer]
-
-
-def bookable_window(session: Session, game: Game, now: datetime, default_days: int) -> list[DayOffers]:
-    """Each local day of the game's window with its slots that still have a free seat."""
-    days = game.window(now, default_days)
-    by_day: dict[date, list[SlotOffer]] = {day: [] for day in days.dates()}
-    for offer in list_bookable_slots(session, game, days.first, days.last, now):
-        if offer.available > 0:
-            by_day[offer.starts_at.date()].append(offer)
-    return [DayOffers(day, offers) for day, offers in by_day.items()]
-
-
 def next_free_slots(session: Session, game: Game, now: datetime, *, party_size: int = 1, limit: int = 3) -> list[SlotOffer]:
     """The next ``limit`` slots of ``game`` that could still take ``party_size`` players.
 
@@ -160,7 +145,7 @@ def book_slot(
         if not take_seats(session, slot.id, request.party_size, game.booking_mode, earliest):
             raise why_not_taken(session, slot.id, game, earliest)
         token = tokens.new_cancel_token()
-        booking_id = _insert_booking(session, slot.id, request, tokens.hash_token(token), now)
+        booking_id = _insert_booking(session, slot.id, game, request, tokens.hash_token(token), now)
         if actor is not None:
             audit.record(session, actor, audit.Change("booking.create", "booking", _reference(session, booking_id),
                                                       after=booking_facts(session.get(Booking, booking_id))), now)
@@ -241,8 +226,11 @@ def _closed_message(slot: Slot, now: datetime) -> str:
     return "This slot starts too soon to be booked online."
 
 
-def _insert_booking(session: Session, slot_id: int, request: BookingRequest, token_hash: str, now: datetime) -> int:
+def _insert_booking(
+    session: Session, slot_id: int, game: Game, request: BookingRequest, token_hash: str, now: datetime
+) -> int:
     insert = insert_for(session.get_bind())
+    amount = booking_amount(game.price, game.price_per.value, request.party_size)
     for _ in range(REFERENCE_ATTEMPTS):
         # ON CONFLICT keeps the transaction (and the seats just taken) alive on a
         # reference collision; a fresh reference is simply tried again.
@@ -253,6 +241,7 @@ def _insert_booking(session: Session, slot_id: int, request: BookingRequest, tok
                 email=request.email, phone=request.phone, note=request.note, source=request.source,
                 attendance=Attendance.EXPECTED, party_size=request.party_size,
                 status=BookingStatus.CONFIRMED, cancel_token_hash=token_hash, created_at=now,
+                amount=amount, currency=game.currency, locale=request.locale,
             )
             .on_conflict_do_nothing(index_elements=["reference"])
             .returning(_BOOKINGS.c.id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from typing import Sequence
@@ -19,6 +20,31 @@ from bookingapp.services.games import SLUG_PATTERN
 def list_active_games(session: Session) -> list[Game]:
     """Active games, by name."""
     return list(session.scalars(select(Game).where(Game.is_active.is_(True)).order_by(Game.name, Game.slug)))
+
+
+@dataclass(frozen=True)
+class GamePage:
+    """One page of a listing of games: its games, which page, and how many match in all."""
+
+    games: list[Game]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_active_games(session: Session, text: str, *, page: int, per_page: int) -> GamePage:
+    """Active games by name whose name holds ``text`` (any case; all when empty), page ``page`` of ``per_page``."""
+    query = select(Game).where(Game.is_active.is_(True))
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Game.name.ilike(f"%{escaped}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    games = session.scalars(query.order_by(Game.name, Game.slug).offset((page - 1) * per_page).limit(per_page))
+    return GamePage(list(games), page, per_page, total)
 
 
 def page_active_games(session: Session, *, after: tuple[str, str] | None, limit: int) -> list[Game]:

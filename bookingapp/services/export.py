@@ -12,7 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterator
+from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from babel.numbers import get_currency_precision
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
@@ -26,7 +29,7 @@ MAX_DAYS = 366
 BATCH = 2000
 HEADER = (
     "starts_at", "ends_at", "game", "game_slug", "reference", "name", "email", "phone", "party_size",
-    "status", "source", "attendance", "note", "created_at", "cancelled_at",
+    "status", "source", "attendance", "note", "created_at", "cancelled_at", "amount", "currency",
 )
 
 
@@ -74,6 +77,7 @@ def _rows_query(session: Session, query: ExportQuery):
             Slot.starts_at, Slot.ends_at, Game.name.label("game"), Game.slug, Game.timezone, Booking.reference,
             Booking.customer_name, Booking.email, Booking.phone, Booking.party_size, Booking.status,
             Booking.source, Booking.attendance, Booking.note, Booking.created_at, Booking.cancelled_at,
+            Booking.amount, Booking.currency,
         )
         .join(Slot, Booking.slot_id == Slot.id).join(Game, Slot.game_id == Game.id)
         .order_by(Slot.starts_at, Booking.id)
@@ -94,4 +98,12 @@ def _cells(row, tz: ZoneInfo) -> list[str]:
         inert(row.game), row.slug, row.reference, inert(row.customer_name), inert(row.email), inert(row.phone),
         str(row.party_size), row.status.value, row.source.value, row.attendance.value, inert(row.note),
         row.created_at.astimezone(tz).isoformat(), row.cancelled_at.astimezone(tz).isoformat() if row.cancelled_at else "",
+        major_units(row.amount, row.currency), row.currency or "",
     ]
+
+
+def major_units(minor: int | None, currency: str | None) -> str:
+    """An amount in minor units as a plain decimal a spreadsheet reads as a number: 2500 EUR -> "25.00"."""
+    if minor is None or not currency:
+        return ""
+    return str(Decimal(minor).scaleb(-get_currency_precision(currency)))

@@ -11,14 +11,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from babel.numbers import list_currencies
+
 from bookingapp.core import hours
 from bookingapp.errors import SlugTaken, ValidationError
-from bookingapp.models import BookingMode, Game
+from bookingapp.models import BookingMode, Game, PricePer
 from bookingapp.services import audit
 from bookingapp.services.audit import Actor
 
 # A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
 BOOKING_MODE_VALUES = tuple(m.value for m in BookingMode)
+PRICE_PER_VALUES = tuple(p.value for p in PricePer)
+CURRENCIES = frozenset(list_currencies())  # ISO 4217 codes Babel can format
+MAX_LOCATION, MAX_INSTRUCTIONS = 200, 2000
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CLOSURES = 1000
 CLOSURE_YEARS = (2000, 2199)  # a typo like 0225-12-25 is refused, not stored
@@ -32,6 +37,7 @@ INT_LIMITS = {
     "min_notice_minutes": (0, 60 * 24 * 30),
     "cancel_cutoff_minutes": (0, 60 * 24 * 30),
     "min_party": (1, 500),
+    "price": (0, 100_000_000),  # minor units: up to a million euros
 }
 DEFAULTS = {
     "description": "",
@@ -44,11 +50,16 @@ DEFAULTS = {
     "weekly_hours": {},
     "closures": [],
     "is_active": True,
+    "price": 0,
+    "currency": "EUR",
+    "price_per": PricePer.SESSION.value,
+    "location": "",
+    "instructions": "",
 }
 FIELDS = (
     "name", "slug", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
     "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours",
-    "closures", "is_active",
+    "closures", "is_active", "price", "currency", "price_per", "location", "instructions",
 )
 
 
@@ -71,6 +82,7 @@ def validate_game(data: Mapping[str, Any], *, current: Game | None = None) -> di
     merged = {**(_fields_of(current) if current else DEFAULTS), **{k: v for k, v in data.items() if k in FIELDS}}
     clean: dict[str, Any] = {}
     _check_text(merged, clean, problems)
+    _check_price_and_venue(merged, clean, problems)
     _check_numbers(merged, clean, problems)
     _check_schedule(merged, clean, problems)
     if problems:
@@ -81,6 +93,7 @@ def validate_game(data: Mapping[str, Any], *, current: Game | None = None) -> di
 def _fields_of(game: Game) -> dict[str, Any]:
     values = {name: getattr(game, name) for name in FIELDS}
     values["booking_mode"] = game.booking_mode.value
+    values["price_per"] = game.price_per.value
     return values
 
 
@@ -102,6 +115,27 @@ def _check_text(data, clean, problems) -> None:
         problems["is_active"] = "must be true or false"
     else:
         clean["is_active"] = data["is_active"]
+
+
+def _check_price_and_venue(data, clean, problems) -> None:
+    currency = data.get("currency")
+    if currency not in CURRENCIES:
+        problems["currency"] = "must be an ISO 4217 code such as EUR, GBP or USD"
+    else:
+        clean["currency"] = currency
+    per = data.get("price_per")
+    if per not in PRICE_PER_VALUES:
+        problems["price_per"] = "must be 'player' or 'session'"
+    else:
+        clean["price_per"] = PricePer(per)
+    for name, limit, allowed in (("location", MAX_LOCATION, ""), ("instructions", MAX_INSTRUCTIONS, "\n\r\t")):
+        value = data.get(name) or ""
+        if not isinstance(value, str) or len(value) > limit:
+            problems[name] = f"must be text of at most {limit} characters"
+        elif _has_control(value, allowed=allowed):
+            problems[name] = "must not contain control characters" + (" other than line breaks" if allowed else "")
+        else:
+            clean[name] = value.strip()
 
 
 def _check_name_and_slug(data, clean, problems) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Mapping
 
 from bookingapp.models import Booking
 
@@ -9,9 +10,10 @@ UTC = timezone.utc
 MAX_LINE_OCTETS = 75
 
 
-def booking_ics(booking: Booking, now: datetime) -> str:
-    """One VEVENT for the booking's slot, times in UTC so every calendar agrees."""
+def booking_ics(booking: Booking, now: datetime, *, venue: Mapping[str, str], link: str) -> str:
+    """One VEVENT for the booking's slot, times in UTC so every calendar agrees, at the venue, linking back."""
     slot, game = booking.slot, booking.slot.game
+    where = ", ".join(part for part in (venue.get("name"), game.location, venue.get("address")) if part)
     players = f"{booking.party_size} player{'s' if booking.party_size != 1 else ''}"
     lines = [
         "BEGIN:VCALENDAR",
@@ -25,6 +27,8 @@ def booking_ics(booking: Booking, now: datetime) -> str:
         f"DTEND:{_utc(slot.ends_at)}",
         f"SUMMARY:{_text(game.name)}",
         f"DESCRIPTION:{_text(f'Booking {booking.reference} for {booking.customer_name}, {players}.')}",
+        *([f"LOCATION:{_text(where)}"] if where else []),
+        f"URL:{link}",
         f"STATUS:{'CANCELLED' if booking.is_cancelled else 'CONFIRMED'}",
         "END:VEVENT",
         "END:VCALENDAR",

@@ -1,24 +1,29 @@
 """The customer forms; the service checks the values again, these only shape them."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from bookingapp.errors import DomainError, ValidationError
 from bookingapp.services.booking_input import MAX_EMAIL, MAX_NAME
+from bookingapp.site.messages import page_message
+
+MAX_SEARCH = 80
+MAX_PAGE = 10_000
 
 
 class BookingForm(FlaskForm):
     slot_id = IntegerField(
-        "Time", validators=[InputRequired("Choose a time.")], invalid_value_message="Choose a time from the list."
+        _l("Time"), validators=[InputRequired(_l("Choose a time."))], invalid_value_message=_l("Choose a time from the list.")
     )
-    name = StringField("Your name", validators=[InputRequired("Tell us your name."), Length(max=MAX_NAME)])
-    email = EmailField("Email", validators=[InputRequired("We need an email address."), Length(max=MAX_EMAIL)])
+    name = StringField(_l("Your name"), validators=[InputRequired(_l("Tell us your name.")), Length(max=MAX_NAME)])
+    email = EmailField(_l("Email"), validators=[InputRequired(_l("We need an email address.")), Length(max=MAX_EMAIL)])
     party_size = IntegerField(
-        "Players",
-        validators=[InputRequired("How many players?"), NumberRange(min=1, message="At least one player.")],
-        invalid_value_message="Enter the number of players as a whole number.",
+        _l("Players"),
+        validators=[InputRequired(_l("How many players?")), NumberRange(min=1, message=_l("At least one player."))],
+        invalid_value_message=_l("Enter the number of players as a whole number."),
     )
 
     def show_error(self, error: DomainError) -> None:
@@ -27,9 +32,9 @@ class BookingForm(FlaskForm):
         placed = [name for name in fields if name in self._fields]
         for name in placed:
             field = self._fields[name]
-            field.errors = [*field.errors, f"{field.label.text}: {fields[name]}."]
+            field.errors = [*field.errors, f"{field.label.text}: {page_message(fields[name])}."]
         if not placed:
-            self.form_errors.append(error.message)
+            self.form_errors.append(page_message(error.message))
 
 
 class CancelForm(FlaskForm):
@@ -38,5 +43,19 @@ class CancelForm(FlaskForm):
 
 class MoveForm(CancelForm):
     slot_id = IntegerField(
-        "New time", validators=[InputRequired("Choose a time.")], invalid_value_message="Choose a time from the list."
+        _l("New time"), validators=[InputRequired(_l("Choose a time."))],
+        invalid_value_message=_l("Choose a time from the list."),
     )
+
+
+def search_text(raw: str | None) -> str:
+    """What the home page's search box sent, trimmed (at most MAX_SEARCH characters, no control characters)."""
+    text = " ".join((raw or "").split())[:MAX_SEARCH]
+    return "".join(ch for ch in text if ch.isprintable())
+
+
+def page_number(raw: str | None) -> int:
+    """``?page=`` as a page number from 1; anything else (absent, garbage, huge) reads as the nearest page."""
+    if raw is None or not raw.strip().isdigit():
+        return 1
+    return min(max(int(raw.strip()[:6]), 1), MAX_PAGE)

@@ -44,6 +44,9 @@ def test_a_customer_books_and_cancels_in_the_browser(base_url, phone, make_game)
     assert page.inner_text("h1") == "Your booking"
     assert "Wed 13 Jan 2027, 10:00 GMT" in page.inner_text(".booking-details")
     assert slot_at(game, TEN).booked == 3
-    page.click("button:has-text('Cancel this booking')")
+    page.click("text=Cancel this booking…")
+    assert page.inner_text("h1") == "Cancel this booking?"
+    assert slot_at(game, TEN).booked == 3  # asking is not cancelling
+    page.click("button:has-text('Yes, cancel my booking')")
     assert page.inner_text("h1") == "Booking cancelled"
     assert slot_at(game, TEN).booked == 0

@@ -7,12 +7,14 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.booking_helpers import fill, slot_at
+from bookingapp.extensions import db
 
 UTC = timezone.utc
 TEN = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
 GAME_FIELDS = {
     "id", "slug", "name", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
     "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours", "closures", "is_active",
+    "price", "currency", "price_per", "location", "instructions",
 }
 
 
@@ -51,6 +53,21 @@ def test_games_lists_active_games_with_every_setting(client, game, make_game):
     assert games[0]["booking_mode"] == "shared"
     assert games[0]["weekly_hours"]["mon"] == [["10:00", "22:00"]]
     assert games[0]["closures"] == ["2027-12-25"]
+
+
+def test_a_booking_keeps_the_price_it_was_made_at_and_its_language(client, clock, make_game):
+    game = make_game(price=2550, currency="EUR", price_per="player")
+    fill(game, clock)
+    listed = client.get("/api/games").get_json()["games"][0]
+    assert (listed["price"], listed["currency"], listed["price_per"]) == (2550, "EUR", "player")
+    made = client.post("/api/bookings", json={"slot_id": slot_at(game, datetime(2027, 1, 13, 10, 0, tzinfo=UTC)).id,
+                                              "name": "Ada", "email": "ada@example.com", "party_size": 3},
+                       headers={"Accept-Language": "de-DE,de;q=0.9"}).get_json()
+    assert (made["amount"], made["currency"], made["locale"]) == (7650, "EUR", "de")
+    game.price = 9999  # a later price change leaves the booking's amount alone
+    db.session.commit()
+    again = client.get(f"/api/bookings/{made['reference']}", headers={"X-Cancel-Token": made["cancel_token"]})
+    assert again.get_json()["amount"] == 7650
 
 
 def test_slots_default_to_today_through_the_end_of_the_window(client, game):

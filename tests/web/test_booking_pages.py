@@ -58,9 +58,51 @@ def test_home_says_when_a_game_has_nothing_free(client, make_game):
 def test_game_page_fills_a_missing_window_before_showing_it(client, make_game):
     game = make_game(name="Fresh")
     page = _text(client.get(f"/games/{game.slug}"))
-    assert page.count('name="slot_id"') == 7 * 12
-    assert "Today, 13 January" in page and "Tuesday 19 January" in page
-    assert '<a href="#day-2027-01-19">Tue 19</a>' in page and 'id="day-2027-01-19"' in page
+    assert page.count('name="slot_id"') == 12  # today's slots only, a day at a time
+    assert "Today, 13 January" in page and 'min="2027-01-13" max="2027-01-19"' in page
+    last = _text(client.get(f"/games/{game.slug}?date=2027-01-19"))
+    assert last.count('name="slot_id"') == 12 and "Tuesday 19 January" in last
+
+
+def test_the_game_page_shows_one_day_with_links_to_its_neighbours(client, game):
+    page = client.get(f"/games/{game.slug}?date=2027-01-15").get_data(as_text=True)
+    assert f'href="/games/{game.slug}?date=2027-01-14" rel="prev"' in page
+    assert f'href="/games/{game.slug}?date=2027-01-16" rel="next"' in page
+    first = client.get(f"/games/{game.slug}").get_data(as_text=True)
+    assert 'rel="prev"' not in first and "No earlier days" in first
+    assert 'rel="next"' not in client.get(f"/games/{game.slug}?date=2027-01-19").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("raw, status, message", [
+    ("garbage", 400, "That is not a date"),
+    ("2027-13-01", 400, "That is not a date"),
+    ("2027-01-13%00", 400, "That is not a date"),
+    ("99999-01-01", 400, "That is not a date"),
+    ("2027-01-12", 404, "from 2027-01-13 to 2027-01-19"),  # yesterday
+    ("2027-01-20", 404, "from 2027-01-13 to 2027-01-19"),  # past the window
+])
+def test_a_date_the_page_cannot_show_is_explained_with_a_4xx(client, game, raw, status, message):
+    response = client.get(f"/games/{game.slug}?date={raw}")
+    assert response.status_code == status
+    assert message in _text(response)
+
+
+def test_the_chosen_time_is_summarised_beside_the_book_button_without_javascript(client, game):
+    response = _post_booking(client, game, slot_at(game, TEN).id, name="")
+    assert response.status_code == 422
+    text = _text(response)
+    assert 'id="choice" aria-live="polite"' in text
+    assert "Your time: <strong>Wed 13 Jan 2027, 10:00 GMT</strong>" in text
+    assert "No time chosen yet." in _text(client.get(f"/games/{game.slug}"))
+
+
+def test_a_366_day_window_still_renders_one_small_day(client, clock, make_game):
+    game = make_game(days_ahead=366)
+    fill(game, clock, days=366)
+    response = client.get(f"/games/{game.slug}?date=2027-12-31")
+    assert response.status_code == 200
+    assert len(response.get_data()) < 100_000
+    assert 'max="2028-01-13"' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("slug", ["no-such-game", "x" * 500, "nul%00byte", "Game-1"])
@@ -82,6 +124,10 @@ def test_full_past_and_too_soon_slots_are_not_offered(client, clock, make_game):
     html = client.get(f"/games/{game.slug}").get_data(as_text=True)
     offered = re.findall(r'<label for="slot-\d+">(\d\d:\d\d) GMT', html)
     assert offered[:2] == ["13:00", "14:00"]
+    # The full 12:00 is shown, marked full, and cannot be chosen.
+    full = slot_at(game, TEN.replace(hour=12)).id
+    assert f'id="slot-{full}" value="{full}" disabled' in html
+    assert f'<label for="slot-{full}" class="full">12:00 GMT <span class="seats">full</span>' in html
 
 
 def test_booking_redirects_to_a_confirmation_in_the_venues_time(client, clock, make_game):
@@ -151,7 +197,7 @@ def test_a_slot_that_filled_up_says_so_and_offers_the_next_free_times(client, ga
     text = _text(response)
     assert "only 1 seat left" in text
     assert "Next free times for your party" in text
-    assert re.findall(r'id="alt-\d+" value="\d+"> <label for="alt-\d+">Wed 13 Jan 2027, (\d\d:\d\d) GMT', text) == [
+    assert re.findall(r'id="alt-\d+" value="\d+" data-summary="[^"]+"> <label for="alt-\d+">Wed 13 Jan 2027, (\d\d:\d\d) GMT', text) == [
         "11:00", "12:00", "13:00"]
     assert 'value="Grace Hopper"' in text  # what the customer typed is kept
 
@@ -163,7 +209,8 @@ def test_private_games_book_the_whole_slot_for_one_group(client, clock, make_gam
     assert _post_booking(client, game, slot_at(game, TEN).id, party_size="2").status_code == 302
     response = _post_booking(client, game, slot_at(game, TEN).id, party_size="2")
     assert response.status_code == 422 and "This slot is full" in _text(response)
-    assert f'id="slot-{slot_at(game, TEN).id}"' not in response.get_data(as_text=True)
+    taken = slot_at(game, TEN).id
+    assert f'id="slot-{taken}" value="{taken}" disabled' in response.get_data(as_text=True)
 
 
 def _booked(client, game, party="2"):
