@@ -6,7 +6,11 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-unit setup runtime bench clean chromium
+BABEL := $(BIN)/pybabel
+TRANSLATIONS := bookingapp/translations
+AXE_CORE_VERSION := 4.10.3
+
+.PHONY: run test test-unit setup runtime bench clean chromium messages compile-messages axe-core
 
 # What running needs, and on top of it what the tests need (make test only).
 $(BIN)/.runtime: requirements.txt
@@ -22,8 +26,23 @@ $(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 runtime: $(BIN)/.runtime
 setup: $(BIN)/.installed
 
+# Languages: extract the customer pages' messages and merge them into each catalog
+# (then translate what is new: the suite fails while a German message is missing) ...
+messages: runtime
+	$(BABEL) extract -F babel.cfg -k _l -k N_ --no-location --sort-output --project=bookingapp -o $(TRANSLATIONS)/messages.pot .
+	$(BABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --no-fuzzy-matching
+
+# ... and compile them to the .mo files the app reads (not committed: built here).
+compile-messages: runtime
+	$(BABEL) compile -d $(TRANSLATIONS) --statistics
+
+# axe-core for the browser tests' accessibility checks, from npm into tests/browser/node_modules.
+axe-core:
+	@test -f tests/browser/node_modules/axe-core/axe.min.js || \
+	  npm install --silent --no-save --no-audit --no-fund --prefix tests/browser axe-core@$(AXE_CORE_VERSION)
+
 # The embedded default: SQLite in instance/, no Redis; demo games with their window.
-run: runtime
+run: runtime compile-messages
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) slots generate
@@ -36,7 +55,7 @@ chromium:
 	  else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
 # The whole suite against this machine's PostgreSQL and Redis (and SQLite).
-test: setup chromium
+test: setup chromium compile-messages axe-core
 	$(BIN)/python -m pytest
 
 # The pure core alone: no PostgreSQL, Redis or app needed (its own conftest only).

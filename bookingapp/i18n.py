@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import get_locale
 
 from bookingapp.extensions import babel
@@ -33,7 +33,14 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_forget_locale)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, get_locale=get_locale)
+
+
+def _forget_locale() -> None:
+    # Flask-Babel keeps the locale on ``g``; a request inside an app context that is
+    # already pushed (tests, CLI-made requests) must not inherit the previous one's.
+    g.pop("_flask_babel", None)
 
 
 def safe_next(target: object) -> str:

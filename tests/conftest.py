@@ -62,6 +62,21 @@ def settings_for(url: str, prefix: str, **overrides) -> dict:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """The German .mo built from its .po when missing or older (``make compile-messages`` does the same)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "bookingapp" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL database of this test session's own, dropped at the end."""

@@ -12,7 +12,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 OPEN_ENDPOINTS = {"admin.login"}
 # What a desk login may not do: edit games, manage staff users or API tokens.
 ADMIN_ENDPOINTS = {
-    "admin.new_game", "admin.edit_game", "admin.toggle_active", "admin.start_job",
+    "admin.new_game", "admin.edit_game", "admin.toggle_active", "admin.confirm_deactivate", "admin.start_job",
     "admin.tokens", "admin.create_token", "admin.revoke_token",
     "admin.users", "admin.create_user", "admin.set_user_active", "admin.reset_password",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
@@ -10,8 +11,11 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextA
 
 from bookingapp.core.hours import WEEKDAYS
 from bookingapp.models import Game
+from bookingapp.services.money import to_major, to_minor
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
+PRICE_PER = (("session", "Per session (one price whatever the group)"), ("player", "Per player"))
+_AMOUNT = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,3})?")
 NUMBER_FIELDS = (
     "slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "min_party",
 )
@@ -78,6 +82,11 @@ class GameForm(ServiceForm):
     hours_sat = StringField("Saturday")
     hours_sun = StringField("Sunday")
     closures = TextAreaField("Closed on", description="Dates like 2027-12-25, one per line.")
+    price = StringField("Price", description="Paid at the venue, e.g. 25.00; 0 for free.")
+    currency = StringField("Currency", description="An ISO 4217 code such as EUR, GBP or USD.")
+    price_per = StringField("Price is")  # a <select> in the template
+    location = StringField("Location", description="Where in the venue, e.g. Room 2, first floor.")
+    instructions = TextAreaField("Instructions for customers", description="What to bring, when to arrive.")
     is_active = BooleanField("Open for booking", default=True)
 
     def hour_fields(self):
@@ -99,12 +108,27 @@ class GameForm(ServiceForm):
             "weekly_hours": {day: parse_ranges(getattr(self, f"hours_{day}").data) for day in WEEKDAYS},
             "closures": (self.closures.data or "").replace(",", " ").split(),
             "is_active": bool(self.is_active.data),
+            "location": self.location.data or "",
+            "instructions": self.instructions.data or "",
+            **self._price_data(),
         }
         for name in NUMBER_FIELDS:
             value = _number(getattr(self, name).data)
             data[name] = EMPTY_MEANS.get(name) if value is None else value
         if not with_active:
             del data["is_active"]
+        return data
+
+    def _price_data(self) -> dict[str, Any]:
+        # A box left empty keeps what the game has (a new game: EUR, free, per session).
+        data: dict[str, Any] = {}
+        currency = (self.currency.data or "").strip().upper()
+        if currency:
+            data["currency"] = currency
+        if self.price_per.data:
+            data["price_per"] = self.price_per.data
+        if (self.price.data or "").strip():
+            data["price"] = minor_units(self.price.data, currency or "EUR")
         return data
 
     def fill_from(self, game: Game) -> None:
@@ -116,6 +140,9 @@ class GameForm(ServiceForm):
         for day in WEEKDAYS:
             getattr(self, f"hours_{day}").data = format_ranges(game.weekly_hours.get(day, []))
         self.closures.data = "\n".join(game.closures or [])
+        self.price.data = str(to_major(game.price, game.currency))
+        self.currency.data, self.price_per.data = game.currency, game.price_per.value
+        self.location.data, self.instructions.data = game.location, game.instructions
         self.is_active.data = game.is_active
 
 
@@ -124,6 +151,15 @@ def _number(text: str | None) -> int | str | None:
     if text == "":
         return None
     return int(text) if _WHOLE.fullmatch(text) else text
+
+
+def minor_units(text: str | None, currency: str) -> int | str:
+    """ "25", "25.5" or "25,50" in ``currency`` -> 2550 minor units; other text stays text (validate_game refuses it)."""
+    text = (text or "").strip()
+    if not _AMOUNT.fullmatch(text):
+        return text
+    amount = to_minor(Decimal(text.replace(",", ".")), currency)
+    return int(amount) if amount == amount.to_integral_value() else text
 
 
 def parse_ranges(text: str | None) -> list[list[str]]:

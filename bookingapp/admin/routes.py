@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from bookingapp.admin import bp
-from bookingapp.admin.forms import BOOKING_MODES, ActionForm, GameForm
+from bookingapp.admin.forms import BOOKING_MODES, PRICE_PER, ActionForm, GameForm
 from bookingapp.maintenance.jobs import job_status, start_generation
 from bookingapp.core.hours import zone_names
 from bookingapp.errors import DomainError, error_response, wants_json
@@ -17,6 +17,7 @@ from bookingapp.services.games import create_game
 from bookingapp.services.overview import games_overview, get_game
 from bookingapp.services.reconcile import off_schedule_slots, preview_game_change, set_game_active, update_game
 from bookingapp.services.runs import error_line, recent_runs
+from bookingapp.paging import page_number
 
 
 def _default_days() -> int:
@@ -32,9 +33,18 @@ def _game_or_404(game_id: str):
 
 @bp.get("/")
 def games():
-    """List every game with its window and the bookings ahead."""
-    overview = games_overview(db.session, now=now(), default_days=_default_days())
+    """List every game with its window and the bookings ahead, 50 a page."""
+    overview = games_overview(db.session, now=now(), default_days=_default_days(), page=page_number(request.args.get("page")))
     return render_template("admin/games.html", overview=overview, action_form=ActionForm())
+
+
+@bp.get("/games/<game_id>/deactivate")
+def confirm_deactivate(game_id: str):
+    """Ask before deactivating a game (the games list's button leads here)."""
+    game = _game_or_404(game_id)
+    if not game.is_active:
+        return redirect(url_for("admin.games"))
+    return render_template("admin/game_deactivate.html", game=game, action_form=ActionForm())
 
 
 @bp.route("/games/new", methods=["GET", "POST"])
@@ -44,6 +54,7 @@ def new_game():
     if request.method == "GET":
         form.timezone.data = current_app.config["BOOKING_DEFAULT_TIMEZONE"]
         form.slot_minutes.data, form.capacity.data = "60", "4"
+        form.price.data, form.currency.data = "0", "EUR"
     elif form.validate_on_submit():
         try:
             game = create_game(db.session, form.game_data(), actor=Actor.user(current_user), now=now())
@@ -139,7 +150,7 @@ def runs():
 
 @bp.context_processor
 def _zone_names():
-    return {"zones": zone_names(), "booking_modes": BOOKING_MODES}
+    return {"zones": zone_names(), "booking_modes": BOOKING_MODES, "price_per_choices": PRICE_PER}
 
 
 bp.add_app_template_filter(error_line, "error_line")

@@ -42,7 +42,8 @@ def search_active_games(session: Session, text: str, *, page: int, per_page: int
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Game.name.ilike(f"%{escaped}%", escape="\\"))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
     games = session.scalars(query.order_by(Game.name, Game.slug).offset((page - 1) * per_page).limit(per_page))
     return GamePage(list(games), page, per_page, total)
 

@@ -12,10 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterator
-from decimal import Decimal
 from zoneinfo import ZoneInfo
-
-from babel.numbers import get_currency_precision
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +21,7 @@ from bookingapp.core.csvcells import inert
 from bookingapp.core.window import local_days_bounds
 from bookingapp.errors import ValidationError
 from bookingapp.models import Booking, Game, Slot
+from bookingapp.services.money import to_major
 
 MAX_DAYS = 366
 BATCH = 2000
@@ -98,12 +96,12 @@ def _cells(row, tz: ZoneInfo) -> list[str]:
         inert(row.game), row.slug, row.reference, inert(row.customer_name), inert(row.email), inert(row.phone),
         str(row.party_size), row.status.value, row.source.value, row.attendance.value, inert(row.note),
         row.created_at.astimezone(tz).isoformat(), row.cancelled_at.astimezone(tz).isoformat() if row.cancelled_at else "",
-        major_units(row.amount, row.currency), row.currency or "",
+        _amount_cell(row.amount, row.currency), row.currency or "",
     ]
 
 
-def major_units(minor: int | None, currency: str | None) -> str:
+def _amount_cell(minor: int | None, currency: str | None) -> str:
     """An amount in minor units as a plain decimal a spreadsheet reads as a number: 2500 EUR -> "25.00"."""
     if minor is None or not currency:
         return ""
-    return str(Decimal(minor).scaleb(-get_currency_precision(currency)))
+    return str(to_major(minor, currency))

@@ -3,13 +3,13 @@ times on the game's own clock with its zone's abbreviation."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency
 from flask_babel import get_locale, gettext, ngettext
 
+from bookingapp.services.money import to_major
 from bookingapp.site import bp
 
 # One pattern per language and use; a language without its own reads like English.
@@ -75,8 +75,7 @@ def money(minor: int | None, currency: str | None) -> str:
     """An amount in minor units as the reader writes it: "€25.00", "25,00 €"; "" when there is none."""
     if minor is None or not currency:
         return ""
-    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=_locale())
+    return format_currency(to_major(minor, currency), currency, locale=_locale())
 
 
 @bp.app_template_filter("price_label")

@@ -11,7 +11,6 @@ from bookingapp.services.booking_input import MAX_EMAIL, MAX_NAME
 from bookingapp.site.messages import page_message
 
 MAX_SEARCH = 80
-MAX_PAGE = 10_000
 
 
 class BookingForm(FlaskForm):
@@ -52,10 +51,3 @@ def search_text(raw: str | None) -> str:
     """What the home page's search box sent, trimmed (at most MAX_SEARCH characters, no control characters)."""
     text = " ".join((raw or "").split())[:MAX_SEARCH]
     return "".join(ch for ch in text if ch.isprintable())
-
-
-def page_number(raw: str | None) -> int:
-    """``?page=`` as a page number from 1; anything else (absent, garbage, huge) reads as the nearest page."""
-    if raw is None or not raw.strip().isdigit():
-        return 1
-    return min(max(int(raw.strip()[:6]), 1), MAX_PAGE)

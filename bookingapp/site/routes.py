@@ -19,7 +19,8 @@ from bookingapp.site import bp
 from bookingapp.site.calendar import booking_ics
 from bookingapp.site.display import in_zone
 from bookingapp.site.days import chosen_day, chosen_offer, game_day
-from bookingapp.site.forms import BookingForm, CancelForm, MoveForm, page_number, search_text
+from bookingapp.paging import page_number
+from bookingapp.site.forms import BookingForm, CancelForm, MoveForm, search_text
 from bookingapp.site.messages import page_message
 
 GAMES_PER_PAGE = 50

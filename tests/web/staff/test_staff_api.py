@@ -202,3 +202,17 @@ def test_an_inactive_game_created_through_the_api_gets_no_slots(api, drain_pool,
     created = api.post("/api/games", {**BODY, "is_active": False}).json
     drain_pool()
     assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
+
+
+def test_post_and_patch_take_a_price_and_refuse_a_bad_one(api):
+    made = api.post("/api/games", {**BODY, "price": 1800, "currency": "GBP", "price_per": "player",
+                                   "location": "Basement", "instructions": "Wear trainers."})
+    assert made.status_code == 201
+    assert (made.json["price"], made.json["currency"], made.json["price_per"]) == (1800, "GBP", "player")
+    assert made.json["location"] == "Basement"
+    changed = api.patch(f"/api/games/{made.json['id']}", {"price": 2000, "price_per": "session"})
+    assert (changed.json["game"]["price"], changed.json["game"]["price_per"]) == (2000, "session")
+    for bad, field in (({"price": -1}, "price"), ({"price": 12.5}, "price"), ({"currency": "XYZW"}, "currency"),
+                       ({"price_per": "team"}, "price_per"), ({"location": "x" * 201}, "location")):
+        refused = api.patch(f"/api/games/{made.json['id']}", bad)
+        assert refused.status_code == 422 and field in refused.json["error"]["fields"], bad

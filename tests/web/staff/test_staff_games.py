@@ -215,3 +215,51 @@ def test_the_run_history_sums_up_a_failed_run_by_its_errors_last_line(staff_clie
     assert response.status_code == 200
     assert "<summary>ValueError: boom</summary>" in html and "File &#34;generator.py&#34;, line 1" in html
     assert html.count("<details>") == 1  # a blank error has nothing to show
+
+
+def test_deactivating_asks_first_and_the_question_changes_nothing(staff_client, make_game):
+    game = make_game(name="Crypt")
+    listing = staff_client.get("/admin/").get_data(as_text=True)
+    assert f'href="/admin/games/{game.id}/deactivate"' in listing
+    question = staff_client.get(f"/admin/games/{game.id}/deactivate")
+    assert question.status_code == 200 and "Deactivate Crypt?" in question.get_data(as_text=True)
+    db.session.refresh(game)
+    assert game.is_active
+    staff_client.post(f"/admin/games/{game.id}/active",
+                      data={"csrf_token": csrf_from(question.get_data(as_text=True)), "active": "0"})
+    db.session.refresh(game)
+    assert not game.is_active
+
+
+def test_the_games_list_pages_fifty_at_a_time(staff_client, make_game):
+    for n in range(51):
+        make_game(name=f"Room {n:02d}", weekly_hours={})
+    first = staff_client.get("/admin/").get_data(as_text=True)
+    assert "Room 49" in first and "Room 50" not in first and "Page 1 of 2" in first
+    second = staff_client.get("/admin/?page=2").get_data(as_text=True)
+    assert "Room 50" in second and "Room 00" not in second
+    assert staff_client.get("/admin/?page=junk").status_code == 200
+
+
+def test_a_games_price_location_and_instructions_are_edited_on_its_form(staff_client):
+    response = _create(staff_client, price="25,50", currency="eur", price_per="player",
+                       location="Room 2, first floor", instructions="Arrive 15 minutes early.")
+    assert response.status_code == 302
+    game = db.session.scalar(select(Game))
+    assert (game.price, game.currency, game.price_per.value) == (2550, "EUR", "player")
+    assert (game.location, game.instructions) == ("Room 2, first floor", "Arrive 15 minutes early.")
+    page = _edit_page(staff_client, game)
+    assert 'value="25.50"' in page and 'value="Room 2, first floor"' in page
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"price": "twenty"}, "Price"),
+    ({"price": "1.234"}, "Price"),
+    ({"currency": "EURO"}, "Currency"),
+    ({"price_per": "group"}, "Price is"),
+])
+def test_a_bad_price_is_refused_on_the_form(staff_client, changes, field):
+    response = _create(staff_client, **changes)
+    assert response.status_code == 422
+    assert f"{field}: must" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Game)) == 0
