@@ -69,3 +69,21 @@ def page(browser):
 @pytest.fixture
 def page_without_js(browser):
     yield from _fresh_page(browser, java_script_enabled=False)
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    from tests.browser.axe import install_axe
+
+    return install_axe()
+
+
+@pytest.fixture
+def checked_page(browser):
+    """A page whose CSP lets the test inject axe-core (the site's own CSP allows no inline script)."""
+    yield from _fresh_page(browser, bypass_csp=True)
+
+
+@pytest.fixture
+def checked_phone(browser):
+    yield from _fresh_page(browser, bypass_csp=True, viewport={"width": 390, "height": 844})

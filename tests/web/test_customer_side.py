@@ -148,3 +148,10 @@ def test_the_home_page_searches_by_name_and_pages_fifty_at_a_time(client, make_g
     assert "1 game matches “100%”." in _text(client.get("/?q=100%25"))
     assert "No game's name holds" in _text(client.get("/?q=_x"))
     assert client.get("/?q=" + "x" * 5000 + "&page=-3").status_code == 200
+
+
+def test_no_field_points_aria_describedby_at_nothing(client, game):
+    html = client.get(f"/games/{game.slug}").get_data(as_text=True)
+    described = re.findall(r'aria-describedby="([^"]*)"', html)
+    assert described and "None" not in described
+    assert all(f'id="{name}"' in html for value in described for name in value.split())
