@@ -14,6 +14,10 @@ from bookingapp.models import Game
 from bookingapp.services.money import to_major, to_minor
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
+CHANGE_WORDS = {
+    "removed": "removed", "added": "added", "resized": "resized", "kept": "kept (booked, off-schedule)",
+    "hidden": "hidden (cancelled bookings only)", "not_created": "not created (a kept booking holds the room)",
+}
 PRICE_PER = (("session", "Per session (one price whatever the group)"), ("player", "Per player"))
 _AMOUNT = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,3})?")
 NUMBER_FIELDS = (

@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from bookingapp.admin import bp
-from bookingapp.admin.forms import BOOKING_MODES, PRICE_PER, ActionForm, GameForm
+from bookingapp.admin.forms import BOOKING_MODES, CHANGE_WORDS, PRICE_PER, ActionForm, GameForm
 from bookingapp.maintenance.jobs import job_status, start_generation
 from bookingapp.core.hours import zone_names
 from bookingapp.errors import DomainError, error_response, wants_json
@@ -150,7 +150,8 @@ def runs():
 
 @bp.context_processor
 def _zone_names():
-    return {"zones": zone_names(), "booking_modes": BOOKING_MODES, "price_per_choices": PRICE_PER}
+    return {"zones": zone_names(), "booking_modes": BOOKING_MODES, "price_per_choices": PRICE_PER, "zone_info": ZoneInfo,
+            "change_words": CHANGE_WORDS}
 
 
 bp.add_app_template_filter(error_line, "error_line")

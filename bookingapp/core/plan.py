@@ -10,7 +10,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from bookingapp.core import engine
 from bookingapp.core import hours
@@ -36,12 +38,27 @@ class StoredSlot:
         return SlotTimes(self.starts_at, self.ends_at)
 
 
+# How many changed slots a preview lists one by one; the rest are counted.
+LISTED_CHANGES = 50
+
+
+@dataclass(frozen=True)
+class SlotChange:
+    """One future slot a plan touches: ``change`` is removed, added, resized, kept (booked, off-schedule),
+    hidden (only cancelled bookings) or not_created (a kept booking holds the room)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    change: str
+
+
 @dataclass
 class ReconcilePlan:
     """The changes to future slots; counts are what staff read before saving."""
 
     capacity: int
     remove: list[int] = field(default_factory=list)
+    removed_times: list[SlotTimes] = field(default_factory=list)  # the times of ``remove``, for the preview
     add: list[SlotTimes] = field(default_factory=list)
     # Emptied slots with cancelled bookings on record: the row stays, refitted to the new length.
     refit: list[tuple[int, SlotTimes]] = field(default_factory=list)
@@ -84,10 +101,31 @@ class ReconcilePlan:
             )
         return ", ".join(parts) + "."
 
+    def changes(self) -> list[SlotChange]:
+        """Every slot the plan touches, by start."""
+        kinds = (
+            ("removed", self.removed_times), ("added", self.add), ("resized", [t for _, t in self.refit]),
+            ("kept", [s.times for s in self.kept]), ("hidden", [s.times for s in self.hidden]),
+            ("not_created", self.blocked),
+        )
+        found = [SlotChange(t.starts_at, t.ends_at, kind) for kind, times in kinds for t in times]
+        return sorted(found, key=lambda c: (c.starts_at, c.change))
+
+    def changes_by_day(self, zone: ZoneInfo, limit: int = LISTED_CHANGES) -> tuple[list[tuple[date, list[SlotChange]]], int]:
+        """The first ``limit`` changes grouped by local day in ``zone``, and how many more there are."""
+        changes = self.changes()
+        listed = [SlotChange(c.starts_at.astimezone(zone), c.ends_at.astimezone(zone), c.change) for c in changes[:limit]]
+        days = [(day, list(group)) for day, group in groupby(listed, key=lambda c: c.starts_at.date())]
+        return days, max(0, len(changes) - limit)
+
     def as_json(self) -> dict:
         """The plan as the staff API answers it."""
+        changes = self.changes()
         return {
             "summary": self.summary(),
+            "changes": [{**_times_json(SlotTimes(c.starts_at, c.ends_at)), "change": c.change}
+                        for c in changes[:LISTED_CHANGES]],
+            "more_changes": max(0, len(changes) - LISTED_CHANGES),
             "removed": self.removed_count,
             "added": self.added_count,
             "kept_off_schedule": [_slot_json(s) for s in self.kept],
@@ -126,6 +164,7 @@ def plan_reconcile(
             plan.kept.append(slot)
         elif not slot.has_bookings:
             plan.remove.append(slot.id)
+            plan.removed_times.append(slot.times)
         elif slot.starts_at in wanted_by_start:
             plan.refit.append((slot.id, wanted_by_start[slot.starts_at]))
             staying.append(slot)

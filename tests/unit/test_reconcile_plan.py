@@ -75,3 +75,17 @@ def test_fits_schedule_knows_a_past_midnight_slot_belongs_to_the_day_before():
     assert fits_schedule(schedule, late, late + timedelta(hours=1))
     assert not fits_schedule(schedule, late, late + timedelta(minutes=30))
     assert not fits_schedule(schedule, late + timedelta(days=1), late + timedelta(days=1, hours=1))
+
+
+def test_the_changes_are_listed_by_local_day_with_a_count_past_the_limit():
+    from zoneinfo import ZoneInfo
+
+    stored = [_stored(1, 10), _stored(2, 11, booked=1), _stored(3, 23.5, minutes=30)]  # 23:30 UTC = 08:30 in Tokyo
+    plan = plan_reconcile(stored, [_times(12), _times(13)], capacity=4)
+    assert [(c.starts_at.hour, c.change) for c in plan.changes()] == [
+        (10, "removed"), (11, "kept"), (12, "added"), (13, "added"), (23, "removed")]
+    days, more = plan.changes_by_day(ZoneInfo("Asia/Tokyo"), limit=4)
+    assert [(day.isoformat(), [(c.starts_at.strftime("%H:%M"), c.change) for c in changes]) for day, changes in days] == [
+        ("2027-01-14", [("19:00", "removed"), ("20:00", "kept"), ("21:00", "added"), ("22:00", "added")])]
+    assert more == 1
+    assert plan.as_json()["more_changes"] == 0 and len(plan.as_json()["changes"]) == 5

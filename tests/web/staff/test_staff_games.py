@@ -132,10 +132,24 @@ def test_a_preview_says_what_saving_would_do_and_changes_nothing(staff_client, m
     ensure_window(db.session, game, now=clock.now(), default_days=7)
     response = _edit(staff_client, game, "preview", **{f"hours_{d}": "10:00-18:00" for d in WEEKDAYS})
     assert response.status_code == 200
-    assert "28 unbooked slots removed, 0 added, 0 booked slots kept off-schedule." in response.get_data(as_text=True)
+    html = " ".join(response.get_data(as_text=True).split())
+    assert "28 unbooked slots removed, 0 added, 0 booked slots kept off-schedule." in html
+    # Which ones, by day: 18:00-22:00 go each day, from today (Wed 13) on.
+    assert ("<li><strong>Wed 2027-01-13</strong>: <span class=\"change change-removed\">18:00–19:00 removed</span>, "
+            "<span class=\"change change-removed\">19:00–20:00 removed</span>") in html
+    assert "<strong>Tue 2027-01-19</strong>" in html and "more slot change" not in html  # 28 fit under 50
     assert _slot_count(game) == 84
     db.session.refresh(game)
     assert game.weekly_hours["mon"] == [["10:00", "22:00"]]
+
+
+def test_a_big_preview_lists_the_first_fifty_changes_and_counts_the_rest(staff_client, make_game, clock):
+    game = make_game()
+    ensure_window(db.session, game, now=clock.now(), default_days=7)
+    html = _edit(staff_client, game, "preview", **{f"hours_{d}": "10:30-22:30" for d in WEEKDAYS}).get_data(as_text=True)
+    # Every slot moves half an hour: 84 removed and 84 added, of which 50 are listed.
+    assert html.count('class="change ') == 50
+    assert "… and 118 more slot changes after these." in html
 
 
 def test_saving_an_edit_reconciles_the_slots_at_once(staff_client, make_game, clock):
