@@ -104,3 +104,10 @@ def test_demo_seed_creates_games_once(runner):
     second = runner.invoke(args=["demo", "seed"])
     assert "already there" in second.output
     assert db.session.scalar(select(func.count()).select_from(Game)) == count
+
+
+def test_the_demo_is_one_venue_in_one_zone_with_prices_and_instructions(runner):
+    runner.invoke(args=["demo", "seed"])
+    games = db.session.query(Game).all()
+    assert len(games) == 3 and {g.timezone for g in games} == {"Europe/Berlin"} and {g.currency for g in games} == {"EUR"}
+    assert all(g.price > 0 and g.instructions and g.location for g in games)
