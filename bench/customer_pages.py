@@ -3,7 +3,8 @@
 On a throw-away PostgreSQL database (bench/support.py), in process (Flask's test client,
 so "server time" is the whole WSGI request without a network):
 1. the game page of a game with a 7-day and with a 366-day window (12 slots a day);
-2. the home page with ``--games`` active games (default 10,000), each with a day of slots.
+2. the home page with ``--games`` active games (default 10,000), each with a day of slots
+   (and, where the home page pages and searches, its last page and a search).
 
     .venv/bin/python bench/customer_pages.py [--rounds 30] [--games 10000]
 
@@ -75,6 +76,11 @@ def _many_games(count: int) -> None:
     ensure_games(db.session, games, now=NOW, options=PassOptions(1))
 
 
+def _has_paging(client) -> bool:
+    # Before issue 12 the home page had neither search nor pages (the same page for any query).
+    return b'name="q"' in client.get("/").get_data()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=whole_number(1, 10_000), default=30, help="requests per page")
@@ -89,7 +95,11 @@ def main() -> None:
                 game = _game(days)
                 _line(f"game page, {days}-day window", _measure(client, f"/games/{game.slug}", args.rounds))
             _many_games(args.games)
-            _line(f"home page, {args.games:,} games", _measure(client, "/", max(3, args.rounds // 5)))
+            rounds = max(3, args.rounds // 5)
+            _line(f"home page, {args.games:,} games", _measure(client, "/", rounds))
+            if _has_paging(client):
+                _line("  its last page", _measure(client, f"/?page={-(-args.games // 50)}", rounds))
+                _line("  a search (?q=room 09)", _measure(client, "/?q=room%2009", rounds))
             db.session.remove()
             db.engine.dispose()
 
