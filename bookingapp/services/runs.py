@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.core.clock import Clock
 from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
-from bookingapp.services.generation import GenerationResult, PassOptions, active_games, ensure_games
+from bookingapp.services.generation import GenerationResult, PassOptions, ensure_active_games
 
 # No cli, view or admin run lasts this long; one still "running" after it has died.
 STALE_RUN_AGE = timedelta(hours=6)
@@ -39,7 +39,7 @@ def generate_slots(
     run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
     options = replace(options, progress=partial(_record_progress, run.id, options.progress))
     try:
-        result = ensure_games(session, active_games(session, game_ids), now=clock.now(), options=options)
+        result = ensure_active_games(session, now=clock.now(), options=options, game_ids=game_ids)
     except Exception as exc:
         session.rollback()
         log.exception("Error auto-generating slots")
