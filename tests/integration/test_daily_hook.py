@@ -9,9 +9,10 @@ from sqlalchemy import func, select, update
 
 from bookingapp.extensions import db, redis_client, redis_key
 from bookingapp.maintenance import hook as maintenance
-from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
+from bookingapp.models import MaintenanceClaim, MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger, Slot, UnitStatus
 from bookingapp.services import generation as generator
 from bookingapp.services.status import window_status
+from bookingapp.services.units import UnitLease
 from tests.conftest import free_port
 
 UTC = timezone.utc
@@ -125,34 +126,45 @@ def test_a_day_another_worker_holds_is_left_to_it_and_looked_at_again_later(app,
     assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]
 
 
-def test_a_failed_run_is_stored_logged_and_retried_later_from_the_watermarks(
+def test_a_failed_unit_is_stored_logged_and_retried_later_from_the_watermarks(
     any_app, make_game, clock, monkeypatch, caplog
 ):
     game = make_game()
     real = generator.write_slots
     monkeypatch.setattr(generator, "write_slots", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     _get(any_app)
-    (failed,) = _daily_runs()
-    assert failed.status is RunStatus.FAILED and "RuntimeError: disk full" in failed.error
+    (run,) = _daily_runs()
+    (unit,) = _units()
+    assert run.status is RunStatus.RUNNING and unit.status is UnitStatus.OPEN
+    assert "RuntimeError: disk full" in unit.error and unit.attempts == 1
     assert "Error auto-generating slots" in caplog.text
     key = redis_key("daily", TODAY_KEY)
     assert redis_client().get(key).startswith(b"retry:") and 0 < redis_client().ttl(key) <= 120
     monkeypatch.setattr(generator, "write_slots", real)
     clock.advance(seconds=10)
     _get(any_app)
-    assert len(_daily_runs()) == 1  # the retry waits SLOTS_RETRY_AFTER, not a storm
+    assert _units()[0].attempts == 1  # the retry waits SLOTS_RETRY_AFTER, not a storm
     _expire_leases(key)
     clock.advance(seconds=10)
     _get(any_app)
-    assert [r.status for r in _daily_runs()] == [RunStatus.FAILED, RunStatus.SUCCEEDED]
+    assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]  # the same run, finished
+    assert [(u.status, u.attempts, u.error) for u in _units()] == [(UnitStatus.DONE, 2, None)]
     assert _full(any_app, game)
 
 
 def _expire_leases(key: str) -> None:
-    """What waiting out the lease would do, without sleeping."""
+    """What waiting out the leases (the day's and its units') would do, without sleeping."""
     redis_client().delete(key)
-    db.session.execute(update(MaintenanceClaim).values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    db.session.execute(update(MaintenanceClaim).values(expires_at=long_ago))
+    db.session.execute(update(MaintenanceUnit).where(MaintenanceUnit.lease_until.is_not(None))
+                       .values(lease_until=long_ago))
     db.session.commit()
+
+
+def _units() -> list[MaintenanceUnit]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(MaintenanceUnit).order_by(MaintenanceUnit.id)))
 
 
 def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_app, make_game, clock):
@@ -171,14 +183,22 @@ def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_a
     assert done.status is RunStatus.SUCCEEDED and _full(any_app, game)
 
 
-def test_a_runner_that_lost_its_lease_stops_and_writes_nothing_more(app, make_game):
+def test_a_winner_that_lost_the_lease_before_starting_opens_no_run(app, make_game):
     make_game()
     lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
     redis_client().set(lease.redis_key, "a-newer-holder")
-    run = maintenance.run_daily(app, lease)
-    assert run.status is RunStatus.FAILED and "stopped early" in run.error
-    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
+    assert maintenance.run_daily(app, lease) is None
+    assert _daily_runs() == [] and db.session.scalar(select(func.count()).select_from(Slot)) == 0
     assert redis_client().get(lease.redis_key) == b"a-newer-holder"  # not ours to release
+
+
+def test_a_unit_whose_lease_was_taken_stops_and_writes_nothing_more(app, make_game, monkeypatch):
+    make_game()
+    monkeypatch.setattr(UnitLease, "still_held", lambda self: False)
+    lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
+    run = maintenance.run_daily(app, lease)
+    assert run.status is RunStatus.RUNNING  # left to whoever took its unit
+    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
 
 
 def test_a_redis_restart_mid_run_does_not_stop_the_run(app, make_game):
