@@ -245,6 +245,9 @@ class MaintenanceRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     # The daily boundary a `daily` run served (the key it held), for operators.
     day_key: Mapped[str | None] = mapped_column(String(64))
+    # A daily run's parts, which any worker may have done (other runs have none).
+    units: Mapped[list[MaintenanceUnit]] = relationship(order_by="MaintenanceUnit.id", lazy="selectin",
+                                                        viewonly=True)
 
 
 class UnitStatus(str, enum.Enum):

@@ -24,7 +24,7 @@ from bookingapp.services.generation import GenerationResult, PassOptions, ensure
 from bookingapp.services.leases import DailyLease, RedisHealth, close_day, lease_expired
 from bookingapp.services.runs import abandon_runs, running_runs, stale_runs
 from bookingapp.services.units import (
-    UnitLease, abandon_units, fail_unit, finish_unit, open_daily_run, record_unit_progress, run_units, take_unit,
+    UnitLease, abandon_units, fail_unit, finish_unit, open_daily_run, record_unit_progress, take_unit,
 )
 
 log = logging.getLogger("bookingapp.slots")
@@ -122,11 +122,9 @@ def _abandon_dead_runs(app: Flask, key: str) -> None:
     # whose lease ran out is over. Other runs have no lease: one still "running" hours
     # on lost its process.
     clock = app.extensions["clock"]
-    daily = running_runs(db.session, RunTrigger.DAILY)
-    units = run_units(db.session, [run.id for run in daily])
     stale = [
-        run.id for run in daily
-        if (run.day_key == key and run.id not in units) or (run.day_key != key and lease_expired(db.engine, run.day_key))
+        run.id for run in running_runs(db.session, RunTrigger.DAILY)
+        if (run.day_key == key and not run.units) or (run.day_key != key and lease_expired(db.engine, run.day_key))
     ]
     abandon_units(db.session, stale)
     abandon_runs(db.session, stale, clock=clock, reason="its worker stopped before it finished")

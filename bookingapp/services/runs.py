@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.core.clock import Clock
-from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
+from bookingapp.models import MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger
 from bookingapp.services.generation import GenerationResult, PassOptions, ensure_active_games
 
 # No cli, view or admin run lasts this long; one still "running" after it has died.
@@ -90,6 +90,17 @@ def run_to_json(run: MaintenanceRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
+        "units": [unit_to_json(unit) for unit in run.units],
+    }
+
+
+def unit_to_json(unit: MaintenanceUnit) -> dict[str, Any]:
+    """One part of a daily run: its key range of games, who did it, and how it went."""
+    return {
+        "id": unit.id, "status": unit.status.value, "first_game_id": str(unit.first_id) if unit.first_id else None,
+        "end_game_id": str(unit.end_id) if unit.end_id else None, "attempts": unit.attempts,
+        "worker": unit.holder, "games_checked": unit.games_checked, "slots_created": unit.slots_created,
+        "error": unit.error, "finished_at": unit.finished_at.isoformat() if unit.finished_at else None,
     }
 
 

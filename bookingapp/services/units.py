@@ -157,13 +157,3 @@ def abandon_units(session: Session, run_ids: Sequence[int]) -> None:
     if run_ids:
         session.execute(update(UNITS).where(UNITS.c.run_id.in_(run_ids), UNITS.c.status != UnitStatus.DONE)
                         .values(status=UnitStatus.ABANDONED, token=None))
-
-
-def run_units(session: Session, run_ids: Sequence[int]) -> dict[int, list[MaintenanceUnit]]:
-    """The units of each of these runs, in key order (runs without units are left out)."""
-    units = session.scalars(select(MaintenanceUnit).where(MaintenanceUnit.run_id.in_(run_ids))
-                            .order_by(MaintenanceUnit.id)) if run_ids else []
-    found: dict[int, list[MaintenanceUnit]] = {}
-    for unit in units:
-        found.setdefault(unit.run_id, []).append(unit)
-    return found

@@ -12,7 +12,8 @@ from bookingapp.maintenance import hook as maintenance
 from bookingapp.models import MaintenanceClaim, MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger, Slot, UnitStatus
 from bookingapp.services import generation as generator
 from bookingapp.services.status import window_status
-from bookingapp.services.units import UnitLease
+from bookingapp.services.leases import day_state
+from bookingapp.services.units import UnitLease, finish_unit, open_daily_run, take_unit
 from tests.conftest import free_port
 
 UTC = timezone.utc
@@ -273,3 +274,56 @@ class TestHookTurnedOff:
         make_game()
         assert app.test_client().get(PAGE).status_code == 404
         assert "slots_daily" not in app.extensions and _daily_runs() == []
+
+
+class TestUnits:
+    @pytest.fixture
+    def app_settings(self):
+        return {"SLOTS_MAINTENANCE_ENABLED": True, "SLOTS_RECHECK_SECONDS": 5, "SLOTS_RETRY_AFTER": 120,
+                "SLOTS_UNIT_GAMES": 2}
+
+    def test_the_day_is_cut_into_units_that_cover_every_game_once(self, any_app, make_game):
+        games = [make_game() for _ in range(5)]
+        _get(any_app)
+        (run,) = _daily_runs()
+        units = _units()
+        assert len(units) == 3 and all(unit.status is UnitStatus.DONE for unit in units)
+        assert units[0].first_id is None and units[-1].end_id is None  # a game added meanwhile is someone's
+        assert [unit.end_id for unit in units[:-1]] == [unit.first_id for unit in units[1:]]
+        assert [unit.games_checked for unit in units] == [2, 2, 1]
+        assert run.status is RunStatus.SUCCEEDED and run.games_checked == 5 and run.slots_created == 5 * 84
+        assert _full(any_app, *games)
+
+    def test_a_worker_that_finds_the_day_taken_works_the_units_left_free(self, any_app, make_game, clock):
+        make_game(), make_game(), make_game()
+        key = redis_key("daily", TODAY_KEY)
+        opener = maintenance._lease(any_app, maintenance.current_boundary(any_app), _memo(any_app).redis)
+        open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        assert redis_client().get(key) == opener.token.encode()  # the opener holds the day, and stops here
+        _get(any_app)
+        assert [unit.status for unit in _units()] == [UnitStatus.DONE] * 3
+        assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]
+        assert redis_client().get(key).startswith(b"done:")  # the helper closed the day for everyone
+        assert day_state(db.engine, TODAY_KEY) == "done"
+
+    def test_a_unit_held_by_a_live_worker_is_left_to_it_and_taken_once_its_lease_runs_out(self, any_app, make_game, clock):
+        make_game()
+        open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        held = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert take_unit(db.engine, day_key=TODAY_KEY, ttl=60) is None
+        _expire_leases(redis_key("daily", TODAY_KEY))
+        again = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert again.id == held.id and again.token != held.token
+        assert not held.still_held() and again.still_held()
+        assert _units()[0].attempts == 2
+
+    def test_only_the_last_unit_to_finish_closes_the_run(self, any_app, make_game, clock):
+        make_game(), make_game()
+        run_id = open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        first = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        second = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert finish_unit(db.engine, second, now=clock.now()) is False
+        assert _daily_runs()[0].status is RunStatus.RUNNING
+        assert finish_unit(db.engine, first, now=clock.now()) is True
+        assert db.session.get(MaintenanceRun, run_id).status is RunStatus.SUCCEEDED
+        assert open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1) != run_id
