@@ -82,13 +82,6 @@ def test_300_concurrent_first_requests_make_one_daily_run_each_day(gunicorn, mak
     assert "Error auto-generating slots" not in gunicorn.log()
 
 
-def _lock_games(pg_url: str) -> psycopg.Connection:
-    """Hold every game row, so a run that reaches its first insert waits right there."""
-    conn = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://", 1))
-    conn.execute("SELECT id FROM games FOR UPDATE")
-    return conn
-
-
 def _runner_pid(server: Gunicorn, key: str, timeout: float = 15.0) -> int:
     pattern = re.compile(rf"\[(\d+)\] bookingapp\.slots: Daily slot maintenance for {re.escape(key)} started")
     deadline = time.monotonic() + timeout
@@ -105,27 +98,6 @@ def _wait_until(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-def test_a_worker_killed_mid_run_leaves_the_day_to_a_later_request(gunicorn, make_game, pg_url):
-    games = [make_game() for _ in range(10)]
-    gunicorn.set_clock(MORNING)
-    gunicorn.start()
-    blocker = _lock_games(pg_url)
-    try:
-        assert gunicorn.burst(20).count(404) == 20
-        pid = _runner_pid(gunicorn, TODAY)
-        _wait_until(lambda: [run.status for run in _daily_runs(TODAY)] == [RunStatus.RUNNING])
-        os.kill(pid, signal.SIGKILL)  # while it waits for the games we hold, mid-run
-    finally:
-        blocker.rollback()
-        blocker.close()
-    _wait_for_success(TODAY, gunicorn, poke=True)
-    (run,) = _daily_runs(TODAY)  # the same run, finished by another worker
-    (unit,) = _units(run)
-    assert unit.status is UnitStatus.DONE and unit.attempts == 2 and not unit.holder.endswith(f":{pid}")
-    assert run.games_checked == 10
-    _assert_windows_full_without_duplicates(games, MORNING)
 
 
 def _units(run: MaintenanceRun) -> list[MaintenanceUnit]:
