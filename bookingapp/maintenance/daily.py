@@ -109,7 +109,8 @@ def _work_unit(app: Flask, unit: UnitLease) -> bool:
     if result.stopped_early:
         log.warning("Daily unit %d stopped early: its lease ran out and another worker took it", unit.id)
         return False
-    return finish_unit(db.engine, unit, now=clock.now())
+    return finish_unit(db.engine, unit, now=clock.now(), games_checked=result.games_checked,
+                       slots_created=result.slots_created)
 
 
 def _detached_run(run_id: int) -> MaintenanceRun | None:

@@ -227,27 +227,43 @@ def ensure_active_games(
     stretch of the table, never all of it, and no commit has loaded objects to expire.
     """
     result = GenerationResult()
-    for games in _active_games(session, game_ids, key_range):
+    for count, games in _active_games(session, now, options, game_ids, key_range):
+        result.games_checked += count - len(games)  # their windows are full already
         _write_plans(session, _plans(games, now, options), options, result)
         if result.stopped_early:
             break
     return result
 
 
-def _active_games(session: Session, game_ids: Sequence[uuid.UUID] | None, key_range: KeyRange) -> Iterator[list]:
+def _active_games(
+    session: Session, now: datetime, options: PassOptions, game_ids: Sequence[uuid.UUID] | None, key_range: KeyRange
+) -> Iterator[tuple[int, list]]:
+    """Each stretch of active games: how many it held, and the rows of those with days to write.
+
+    A stretch is read in two steps: the few columns that tell whether a window is full,
+    then the rest only for the games that need writing, so a pass with nothing to do
+    decodes no weekly hours.
+    """
     table = Game.__table__
-    query = select(*(table.c[name] for name in PLAN_COLUMNS)).where(table.c.is_active.is_(True))
-    query = key_range.where(query, table.c.id)
+    active = key_range.where(select(table.c.id).where(table.c.is_active.is_(True)), table.c.id)
     if game_ids is not None:
-        query = query.where(table.c.id.in_(game_ids))
+        active = active.where(table.c.id.in_(game_ids))
+    light = active.add_columns(table.c.timezone, table.c.days_ahead, table.c.generated_through)
     after = None
     while True:
-        page = query if after is None else query.where(table.c.id > after)
-        games = session.execute(page.order_by(table.c.id).limit(STREAM_GAMES)).all()
-        if not games:
+        page = light if after is None else light.where(table.c.id > after)
+        stretch = session.execute(page.order_by(table.c.id).limit(STREAM_GAMES)).all()
+        if not stretch:
             return
-        yield games
-        after = games[-1].id
+        due = [game.id for game in stretch if _has_days_to_write(game, now, options)]
+        full = select(*(table.c[name] for name in PLAN_COLUMNS)).where(table.c.is_active.is_(True), table.c.id.in_(due))
+        yield len(stretch), session.execute(full.order_by(table.c.id)).all() if due else []
+        after = stretch[-1].id
+
+
+def _has_days_to_write(game, now: datetime, options: PassOptions) -> bool:
+    days = options.days or Game.window_days(game, options.default_days)
+    return days_to_write(game, today=local_today(now, game.timezone), days=days, repair=options.repair) is not None
 
 
 def _plans(games: Iterable, now: datetime, options: PassOptions) -> list[GamePlan | None]:

@@ -111,8 +111,8 @@ def record_unit_progress(session: Session, unit: UnitLease, games_checked: int, 
                     .values(games_checked=games_checked, slots_created=slots_created))
 
 
-def finish_unit(engine: Engine, unit: UnitLease, *, now: datetime) -> bool:
-    """Record ``unit`` done and add it to its run's totals; True when it was the run's last (the run is closed).
+def finish_unit(engine: Engine, unit: UnitLease, *, now: datetime, games_checked: int, slots_created: int) -> bool:
+    """Record ``unit`` done with its totals and add them to its run's; True when it was the run's last (the run is closed).
 
     The run row is locked first, so two workers finishing the last two units one after
     the other see each other's and exactly one of them closes the run.
@@ -120,7 +120,8 @@ def finish_unit(engine: Engine, unit: UnitLease, *, now: datetime) -> bool:
     with engine.begin() as conn:
         _lock_run(conn, unit.run_id)
         conn.execute(update(UNITS).where(UNITS.c.id == unit.id, UNITS.c.token == unit.token)
-                     .values(status=UnitStatus.DONE, finished_at=now, token=None, lease_until=None, error=None))
+                     .values(status=UnitStatus.DONE, finished_at=now, token=None, lease_until=None, error=None,
+                             games_checked=games_checked, slots_created=slots_created))
         return _total_run(conn, unit.run_id, now)
 
 

@@ -322,8 +322,9 @@ class TestUnits:
         run_id = open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
         first = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
         second = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
-        assert finish_unit(db.engine, second, now=clock.now()) is False
+        assert finish_unit(db.engine, second, now=clock.now(), games_checked=1, slots_created=84) is False
         assert _daily_runs()[0].status is RunStatus.RUNNING
-        assert finish_unit(db.engine, first, now=clock.now()) is True
-        assert db.session.get(MaintenanceRun, run_id).status is RunStatus.SUCCEEDED
+        assert finish_unit(db.engine, first, now=clock.now(), games_checked=1, slots_created=84) is True
+        run = db.session.get(MaintenanceRun, run_id)
+        assert run.status is RunStatus.SUCCEEDED and (run.games_checked, run.slots_created) == (2, 168)
         assert open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1) != run_id

@@ -220,12 +220,22 @@ def test_a_pass_over_the_table_reads_it_a_stretch_at_a_time(any_app, clock, make
         result = _fill(clock)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    pages = [s for s in statements if "LIMIT" in s.upper() and "games.weekly_hours" in s]
+    pages = [s for s in statements if "LIMIT" in s.upper() and "games.generated_through" in s]
+    full_reads = [s for s in statements if "games.weekly_hours" in s]
     assert len(pages) == 4  # 2 + 2 + 1 games, then an empty page
+    assert len(full_reads) == 3  # each stretch's games that have days to write
     assert result.games_checked == 5
     assert set(result.created_by_game) == ids
     assert all(count == 7 * SLOTS_PER_DAY for count in result.created_by_game.values())
     assert len(db.session.identity_map) == 0  # rows, not objects: nothing for a commit to expire
+    statements.clear()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = _fill(clock)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert (again.games_checked, again.slots_created) == (5, 0)
+    assert not [s for s in statements if "games.weekly_hours" in s]  # nothing to write: no schedule read
 
 
 def test_a_key_range_fills_only_its_games(any_app, clock, make_game):

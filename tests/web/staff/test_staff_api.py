@@ -181,7 +181,8 @@ def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
 def test_a_daily_run_is_listed_with_its_units(api, make_game, clock):
     make_game(), make_game()
     open_daily_run(db.session, day_key="2027-01-13@Europe/London", now=clock.now(), unit_games=1)
-    finish_unit(db.engine, take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60), now=clock.now())
+    unit = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
+    finish_unit(db.engine, unit, now=clock.now(), games_checked=1, slots_created=84)
     (run,) = api.get("/api/runs").json["runs"]
     assert run["trigger"] == "daily" and run["status"] == "running"
     done, waiting = run["units"]

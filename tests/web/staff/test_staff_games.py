@@ -206,7 +206,8 @@ def test_the_run_history_shows_a_daily_run_with_its_units(staff_client, make_gam
     make_game(), make_game()
     clock = staff_client.application.extensions["clock"]
     open_daily_run(db.session, day_key="2027-01-13@Europe/London", now=clock.now(), unit_games=1)
-    finish_unit(db.engine, take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60), now=clock.now())
+    unit = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
+    finish_unit(db.engine, unit, now=clock.now(), games_checked=1, slots_created=84)
     failed = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
     fail_unit(db.engine, failed, error="Traceback …\nOSError: disk full", retry_after=60)
     html = staff_client.get("/admin/runs").get_data(as_text=True)
