@@ -92,6 +92,8 @@ class Config:
     SLOTS_LOCK_TTL = env_int("SLOTS_LOCK_TTL", 60, low=1, high=3600)
     SLOTS_RETRY_AFTER = env_int("SLOTS_RETRY_AFTER", 120, low=1, high=86400)
     SLOTS_RECHECK_SECONDS = env_int("SLOTS_RECHECK_SECONDS", 5, low=1, high=3600)
+    # The daily run is cut into units of this many games, which every worker takes in turn.
+    SLOTS_UNIT_GAMES = env_int("SLOTS_UNIT_GAMES", 1000, low=1, high=1_000_000)
     SLOTS_CLOCK_FILE = os.environ.get("SLOTS_CLOCK_FILE") or None  # tests only: a shared fake clock
     # Staff login throttling: after this many failures within the window (seconds) a
     # username, or a client address, is refused until the oldest failure leaves the window.

@@ -40,6 +40,7 @@ from loadgen import forget_access_log, run_wrk, server_times, start_gunicorn
 
 from bookingapp import create_app
 from bookingapp.services import bookings as service
+from bookingapp.services.catalog import list_active_games
 from bookingapp.extensions import db
 from bookingapp.services.games import create_game
 from bookingapp.models import Booking, BookingStatus, Game, Slot
@@ -96,8 +97,8 @@ def seed(args, now: datetime) -> list[Game]:
             "capacity": 4, "days_ahead": args.days, "booking_mode": "private" if n % 4 == 3 else "shared",
             "weekly_hours": {d: hours for d in WEEK},
         })
-    games = generator.active_games(db.session)
-    result = generator.ensure_games(db.session, games, now=now, options=generator.PassOptions(args.days))
+    result = generator.ensure_active_games(db.session, now=now, options=generator.PassOptions(args.days))
+    games = list_active_games(db.session)
     db.session.execute(text("ANALYZE"))
     db.session.commit()
     print(f"seeded {len(games)} games, {result.slots_created} slots in {time.perf_counter() - started:.1f} s")

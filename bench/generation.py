@@ -3,7 +3,7 @@
 One run, side by side, on a throw-away database built by the migrations:
 
 1. engine alone — the pure computation of every slot of every window;
-2. cold fill — ``ensure_games`` over all games, from empty (the real code path);
+2. cold fill — ``ensure_active_games`` over all games, from empty (the real code path);
 3. warm top-up — the clock moves one day on, each game gets its one new day;
 4. no-op pass — the same day again: nothing to write, only the watermark check;
 5. the writers alone, on the same precomputed rows — COPY straight into slots
@@ -34,6 +34,7 @@ from sqlalchemy import func, select, text
 from support import Stopwatch, migrate, stopwatch, throwaway_database, whole_number  # first: sets sys.path
 from bookingapp import create_app
 from bookingapp.extensions import db
+from bookingapp.services.catalog import list_active_games
 from bookingapp.services.games import create_game
 from bookingapp.models import Slot
 from bookingapp.services import bulk, generation as generator
@@ -143,18 +144,17 @@ def engine_rows(games, now: datetime, days: int) -> list[bulk.SlotRow]:
 
 def measure_engine(clock: ManualClock, days: int) -> tuple[Row, list[bulk.SlotRow]]:
     """Compute every window without touching the database; return the rows too."""
-    games = generator.active_games(db.session)
+    games = list_active_games(db.session)
     with stopwatch(database=False) as watch:
         rows = engine_rows(games, clock.now(), days)
     return Row("engine alone (no database)", len(games), len(rows), watch), rows
 
 
 def measure_pass(name: str, clock: ManualClock, days: int, target: str = "") -> Row:
-    """One real pass: load the active games, then ensure_games over them."""
+    """One real pass over the active games, as `slots generate` and the daily run make it."""
     db.session.remove()  # a fresh session, as a background pass gets
     with stopwatch() as watch:
-        games = generator.active_games(db.session)
-        result = generator.ensure_games(db.session, games, now=clock.now(), options=generator.PassOptions(days))
+        result = generator.ensure_active_games(db.session, now=clock.now(), options=generator.PassOptions(days))
     return Row(name, result.games_checked, result.slots_created, watch, target)
 
 
@@ -186,7 +186,7 @@ def measure_naive(clock: ManualClock, days: int, count: int) -> Row:
     """Fill the first ``count`` games from empty the naive way."""
     reset_slots()
     db.session.remove()
-    games = generator.active_games(db.session)[:count]
+    games = list_active_games(db.session)[:count]
     with stopwatch() as watch:
         created = sum(naive_fill(game, clock.now(), days) for game in games)
     return Row("naive get-or-create per slot", len(games), created, watch)

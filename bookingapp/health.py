@@ -5,7 +5,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import select, text
 
 from bookingapp.extensions import db, redis_client
-from bookingapp.models import MaintenanceRun, RunTrigger
+from bookingapp.models import MaintenanceRun, RunTrigger, UnitStatus
 from bookingapp.services.leases import REDIS_ERRORS
 from bookingapp.services.runs import error_line, run_to_json
 
@@ -59,4 +59,6 @@ def _run(run: MaintenanceRun | None) -> dict | None:
     if run is None:
         return None
     # The staff API's fields, but only the error's last line: /healthz is not for tracebacks.
-    return {**run_to_json(run), "day_key": run.day_key, "error": error_line(run.error)}
+    done = sum(1 for unit in run.units if unit.status is UnitStatus.DONE)
+    return {**run_to_json(run), "day_key": run.day_key, "error": error_line(run.error),
+            "units": {"done": done, "total": len(run.units)}}

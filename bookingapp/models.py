@@ -263,6 +263,38 @@ class MaintenanceRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     # The daily boundary a `daily` run served (the key it held), for operators.
     day_key: Mapped[str | None] = mapped_column(String(64))
+    # A daily run's parts, which any worker may have done (other runs have none).
+    units: Mapped[list[MaintenanceUnit]] = relationship(order_by="MaintenanceUnit.id", lazy="selectin",
+                                                        viewonly=True)
+
+
+class UnitStatus(str, enum.Enum):
+    OPEN = "open"  # waiting for a worker (or for its retry time, after a failure)
+    RUNNING = "running"  # a worker holds it until lease_until, renewing it between batches
+    DONE = "done"
+    ABANDONED = "abandoned"  # its run was given up (a later boundary's run covers its games)
+
+
+class MaintenanceUnit(db.Model):
+    """One part of a daily run: the active games whose id lies in [first_id, end_id) (None: open-ended)."""
+
+    __tablename__ = "maintenance_units"
+    __table_args__ = (Index("ix_maintenance_units_day", "day_key", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("maintenance_runs.id", ondelete="CASCADE"), index=True)
+    day_key: Mapped[str] = mapped_column(String(64))
+    first_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    end_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"), default=UnitStatus.OPEN)
+    token: Mapped[str | None] = mapped_column(String(64))
+    holder: Mapped[str | None] = mapped_column(String(120))  # host:pid of the worker that took it last
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    games_checked: Mapped[int] = mapped_column(Integer, default=0)
+    slots_created: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MaintenanceClaim(db.Model):

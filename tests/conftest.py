@@ -23,9 +23,6 @@ from bookingapp.core.hours import WEEKDAYS
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-TABLES = (
-    "bookings", "slots", "games", "maintenance_runs", "maintenance_claims", "staff_users", "api_tokens", "audit_events",
-)
 # A Wednesday morning in January: far from any DST change, in every zone the tests use.
 DEFAULT_NOW = datetime(2027, 1, 13, 9, 30, tzinfo=timezone.utc)
 
@@ -146,11 +143,12 @@ def empty_tables() -> None:
 
     from bookingapp.extensions import db
 
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]  # children first
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
-            for table in TABLES:
+            for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 

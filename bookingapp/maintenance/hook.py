@@ -1,6 +1,7 @@
 """The daily request hook: one clock comparison per request once this process knows the
 day's run is done; when it is due, one worker in the whole deployment wins the day's
-lease (see ``services.leases``) and runs it in the background pool; nobody waits for it.
+lease (see ``services.leases``) and opens the run in the background pool, cut into units
+that every worker takes as it serves requests (``maintenance.daily``); nobody waits for it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from flask import Flask, request
 
 from bookingapp.core.boundary import Boundary, daily_boundary
 from bookingapp.extensions import db, redis_client, redis_key
-from bookingapp.maintenance.daily import run_daily
+from bookingapp.maintenance.daily import help_daily, run_daily
 from bookingapp.maintenance.pool import submit
 from bookingapp.models import RunStatus
 from bookingapp.services.games import active_zones
@@ -34,7 +35,7 @@ class DailyMemo:
         self.recheck_at = float("-inf")  # monotonic time before which no request looks
         self.looking = threading.Lock()
         self.redis = RedisHealth()
-        self.started: Future | None = None  # the last run this process started, for tests
+        self.started: Future | None = None  # the last daily work this process started
         _memos.add(self)
 
 
@@ -90,13 +91,18 @@ def look_at_day(app: Flask, memo: DailyMemo) -> None:
 
 def _look(app: Flask, memo: DailyMemo) -> float:
     """Take the day's lease if it is free and start the run; return seconds until this process looks again."""
+    recheck = float(app.config["SLOTS_RECHECK_SECONDS"])
+    if memo.started is not None and not memo.started.done():
+        return recheck  # this process is at the day's work already
     boundary = current_boundary(app)
     outcome = _lease(app, boundary, memo.redis)
     if outcome is Outcome.DONE:
         return _seconds_left(app, boundary)
     if isinstance(outcome, DailyLease):
         memo.started = submit(app, lambda: _run_and_remember(app, outcome, memo, boundary))
-    return float(app.config["SLOTS_RECHECK_SECONDS"])
+    else:  # another worker opened the day (or its retry waits): help with any unit left free
+        memo.started = submit(app, lambda: _help_and_remember(app, memo, boundary))
+    return recheck
 
 
 def _seconds_left(app: Flask, boundary: Boundary) -> float:
@@ -109,6 +115,13 @@ def _run_and_remember(app: Flask, lease: DailyLease, memo: DailyMemo, boundary: 
     if run is not None and run.status is RunStatus.SUCCEEDED:
         memo.recheck_at = app.extensions["clock"].monotonic() + _seconds_left(app, boundary)
     return run
+
+
+def _help_and_remember(app: Flask, memo: DailyMemo, boundary: Boundary) -> bool:
+    closed = help_daily(app, boundary.key, memo.redis)
+    if closed:
+        memo.recheck_at = app.extensions["clock"].monotonic() + _seconds_left(app, boundary)
+    return closed
 
 
 def current_boundary(app: Flask) -> Boundary:

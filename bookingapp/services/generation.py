@@ -38,6 +38,26 @@ log = logging.getLogger("bookingapp.slots")
 # Games written per transaction: small enough that a killed worker loses little,
 # large enough that a daily top-up of many games costs few round trips.
 BATCH_GAMES = 200
+# Games read per query when a pass goes over the table: a pass holds this many at a time.
+STREAM_GAMES = 1000
+# What planning a game reads of its row.
+PLAN_COLUMNS = ("id", "name", "capacity", "timezone", "slot_minutes", "gap_minutes", "weekly_hours",
+                "closures", "days_ahead", "generated_through", "updated_at")
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """Games whose id is at least ``first`` and below ``end`` (None: unbounded), e.g. one unit of a daily run."""
+
+    first: uuid.UUID | None = None
+    end: uuid.UUID | None = None
+
+    def where(self, query, column):
+        if self.first is not None:
+            query = query.where(column >= self.first)
+        if self.end is not None:
+            query = query.where(column < self.end)
+        return query
 
 @dataclass
 class GenerationResult:
@@ -122,13 +142,16 @@ class GamePlan:
 def plan_game(
     game: Game, *, now: datetime, default_days: int, days: int | None = None, repair: bool = False
 ) -> GamePlan | None:
-    """The plan for ``game`` at ``now``, or None when its window is full."""
+    """The plan for ``game`` at ``now``, or None when its window is full.
+
+    It reads only the PLAN_COLUMNS, so a row of them serves as well as a Game.
+    """
     today = local_today(now, game.timezone)
-    todo = days_to_write(game, today=today, days=days or game.window_days(default_days), repair=repair)
+    todo = days_to_write(game, today=today, days=days or Game.window_days(game, default_days), repair=repair)
     if todo is None:
         return None
     fresh = game.generated_through is None or todo.first > game.generated_through
-    return GamePlan(game.id, game.name, game.capacity, game.schedule(), todo, fresh, game.updated_at)
+    return GamePlan(game.id, game.name, game.capacity, Game.schedule(game), todo, fresh, game.updated_at)
 
 
 def write_slots(session: Session, plans: Sequence[GamePlan]) -> Counter[uuid.UUID]:
@@ -189,18 +212,74 @@ def _advance_watermarks(session: Session, through: dict[uuid.UUID, date]) -> Non
 
 
 def ensure_games(session: Session, games: Iterable[Game], *, now: datetime, options: PassOptions) -> GenerationResult:
-    """Fill the window of each game, committing a batch of games at a time."""
-    result = GenerationResult()
+    """Fill the window of each of ``games``, committing a batch of games at a time."""
     ordered = sorted(games, key=lambda g: g.id)
-    # Read every game before the first commit: committing expires the ORM objects, and
+    return _write_plans(session, _plans(ordered, now, options), options, GenerationResult())
+
+
+def ensure_active_games(
+    session: Session, *, now: datetime, options: PassOptions,
+    game_ids: Sequence[uuid.UUID] | None = None, key_range: KeyRange = KeyRange(),
+) -> GenerationResult:
+    """Fill the window of every active game (only ``game_ids``, or those in ``key_range``).
+
+    The games are read STREAM_GAMES at a time by key range, as plain rows: memory holds one
+    stretch of the table, never all of it, and no commit has loaded objects to expire.
+    """
+    result = GenerationResult()
+    for count, games in _active_games(session, now, options, game_ids, key_range):
+        result.games_checked += count - len(games)  # their windows are full already
+        _write_plans(session, _plans(games, now, options), options, result)
+        if result.stopped_early:
+            break
+    return result
+
+
+def _active_games(
+    session: Session, now: datetime, options: PassOptions, game_ids: Sequence[uuid.UUID] | None, key_range: KeyRange
+) -> Iterator[tuple[int, list]]:
+    """Each stretch of active games: how many it held, and the rows of those with days to write.
+
+    A stretch is read in two steps: the few columns that tell whether a window is full,
+    then the rest only for the games that need writing, so a pass with nothing to do
+    decodes no weekly hours.
+    """
+    table = Game.__table__
+    active = key_range.where(select(table.c.id).where(table.c.is_active.is_(True)), table.c.id)
+    if game_ids is not None:
+        active = active.where(table.c.id.in_(game_ids))
+    light = active.add_columns(table.c.timezone, table.c.days_ahead, table.c.generated_through)
+    after = None
+    while True:
+        page = light if after is None else light.where(table.c.id > after)
+        stretch = session.execute(page.order_by(table.c.id).limit(STREAM_GAMES)).all()
+        if not stretch:
+            return
+        due = [game.id for game in stretch if _has_days_to_write(game, now, options)]
+        full = select(*(table.c[name] for name in PLAN_COLUMNS)).where(table.c.is_active.is_(True), table.c.id.in_(due))
+        yield len(stretch), session.execute(full.order_by(table.c.id)).all() if due else []
+        after = stretch[-1].id
+
+
+def _has_days_to_write(game, now: datetime, options: PassOptions) -> bool:
+    days = options.days or Game.window_days(game, options.default_days)
+    return days_to_write(game, today=local_today(now, game.timezone), days=days, repair=options.repair) is not None
+
+
+def _plans(games: Iterable, now: datetime, options: PassOptions) -> list[GamePlan | None]:
+    # Read every game before the first commit: committing expires ORM objects, and
     # touching one afterwards would reload it with a query of its own.
-    plans = [
+    return [
         part
-        for game in ordered
+        for game in games
         for plan in [plan_game(game, now=now, default_days=options.default_days, days=options.days,
                                repair=options.repair)]
         for part in (plan.split(options.days_per_batch) if plan else [None])
     ]
+
+
+def _write_plans(session: Session, plans: Sequence[GamePlan | None], options: PassOptions,
+                 result: GenerationResult) -> GenerationResult:
     for start in range(0, len(plans), options.batch_games):
         if not options.keep_going():
             result.stopped_early = True
@@ -260,11 +339,3 @@ def ensure_window(
 ) -> int:
     """Fill one game's window; return the number of slots created."""
     return ensure_games(session, [game], now=now, options=PassOptions(default_days, repair=repair)).slots_created
-
-
-def active_games(session: Session, game_ids: Sequence[uuid.UUID] | None = None) -> list[Game]:
-    """Active games (optionally only those ids), in id order."""
-    query = select(Game).where(Game.is_active.is_(True)).order_by(Game.id)
-    if game_ids is not None:
-        query = query.where(Game.id.in_(game_ids))
-    return list(session.scalars(query))

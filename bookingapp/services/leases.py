@@ -124,8 +124,7 @@ class DailyLease:
 
     def finish(self) -> None:
         """Record the day as done in both places."""
-        finish_row(self.engine, self.key, self.token)
-        self._release_redis(f"done:{self.token}", DONE_TTL)
+        close_day(self.engine, self.redis, self.key, self.redis_key, self.health, closer=self.token)
 
     def fail(self, retry_after: int) -> None:
         """Give the day back after a failure, to be retried after ``retry_after`` s."""
@@ -218,11 +217,23 @@ def renew_row(engine: Engine, key: str, token: str, ttl: int) -> bool:
         ).rowcount == 1
 
 
-def finish_row(engine: Engine, key: str, token: str) -> None:
-    """Mark the day's row done, if we still hold it."""
+def close_day(
+    engine: Engine, client: redis.Redis | None, key: str, redis_key: str, health: RedisHealth, *, closer: str
+) -> None:
+    """Record ``key``'s day as done in both places, whoever holds its lease.
+
+    Done is final, so it needs no token: the daily run's last unit may finish in any
+    worker. ``closer`` names who closed it in the Redis record.
+    """
     table = MaintenanceClaim.__table__
     with engine.begin() as conn:
-        conn.execute(update(table).where(table.c.key == key, table.c.token == token).values(done_at=wall_now()))
+        conn.execute(update(table).where(table.c.key == key, table.c.done_at.is_(None)).values(done_at=wall_now()))
+    if client is None or not health.worth_trying():
+        return
+    try:
+        client.set(redis_key, f"done:{closer}", ex=DONE_TTL)
+    except REDIS_ERRORS as exc:
+        health.failed(exc)
 
 
 def release_row(engine: Engine, key: str, token: str, after: int) -> None:

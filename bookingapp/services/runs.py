@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.core.clock import Clock
-from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
-from bookingapp.services.generation import GenerationResult, PassOptions, active_games, ensure_games
+from bookingapp.models import MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger
+from bookingapp.services.generation import GenerationResult, PassOptions, ensure_active_games
 
 # No cli, view or admin run lasts this long; one still "running" after it has died.
 STALE_RUN_AGE = timedelta(hours=6)
@@ -39,7 +39,7 @@ def generate_slots(
     run = start_run(session, clock=clock, trigger=trigger, day_key=day_key)
     options = replace(options, progress=partial(_record_progress, run.id, options.progress))
     try:
-        result = ensure_games(session, active_games(session, game_ids), now=clock.now(), options=options)
+        result = ensure_active_games(session, now=clock.now(), options=options, game_ids=game_ids)
     except Exception as exc:
         session.rollback()
         log.exception("Error auto-generating slots")
@@ -90,6 +90,17 @@ def run_to_json(run: MaintenanceRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "games_checked": run.games_checked, "slots_created": run.slots_created, "error": run.error,
+        "units": [unit_to_json(unit) for unit in run.units],
+    }
+
+
+def unit_to_json(unit: MaintenanceUnit) -> dict[str, Any]:
+    """One part of a daily run: its key range of games, who did it, and how it went."""
+    return {
+        "id": unit.id, "status": unit.status.value, "first_game_id": str(unit.first_id) if unit.first_id else None,
+        "end_game_id": str(unit.end_id) if unit.end_id else None, "attempts": unit.attempts,
+        "worker": unit.holder, "games_checked": unit.games_checked, "slots_created": unit.slots_created,
+        "error": unit.error, "finished_at": unit.finished_at.isoformat() if unit.finished_at else None,
     }
 
 

@@ -9,9 +9,11 @@ from sqlalchemy import func, select, update
 
 from bookingapp.extensions import db, redis_client, redis_key
 from bookingapp.maintenance import hook as maintenance
-from bookingapp.models import MaintenanceClaim, MaintenanceRun, RunStatus, RunTrigger, Slot
+from bookingapp.models import MaintenanceClaim, MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger, Slot, UnitStatus
 from bookingapp.services import generation as generator
 from bookingapp.services.status import window_status
+from bookingapp.services.leases import day_state
+from bookingapp.services.units import UnitLease, finish_unit, open_daily_run, take_unit
 from tests.conftest import free_port
 
 UTC = timezone.utc
@@ -125,34 +127,45 @@ def test_a_day_another_worker_holds_is_left_to_it_and_looked_at_again_later(app,
     assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]
 
 
-def test_a_failed_run_is_stored_logged_and_retried_later_from_the_watermarks(
+def test_a_failed_unit_is_stored_logged_and_retried_later_from_the_watermarks(
     any_app, make_game, clock, monkeypatch, caplog
 ):
     game = make_game()
     real = generator.write_slots
     monkeypatch.setattr(generator, "write_slots", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     _get(any_app)
-    (failed,) = _daily_runs()
-    assert failed.status is RunStatus.FAILED and "RuntimeError: disk full" in failed.error
+    (run,) = _daily_runs()
+    (unit,) = _units()
+    assert run.status is RunStatus.RUNNING and unit.status is UnitStatus.OPEN
+    assert "RuntimeError: disk full" in unit.error and unit.attempts == 1
     assert "Error auto-generating slots" in caplog.text
     key = redis_key("daily", TODAY_KEY)
     assert redis_client().get(key).startswith(b"retry:") and 0 < redis_client().ttl(key) <= 120
     monkeypatch.setattr(generator, "write_slots", real)
     clock.advance(seconds=10)
     _get(any_app)
-    assert len(_daily_runs()) == 1  # the retry waits SLOTS_RETRY_AFTER, not a storm
+    assert _units()[0].attempts == 1  # the retry waits SLOTS_RETRY_AFTER, not a storm
     _expire_leases(key)
     clock.advance(seconds=10)
     _get(any_app)
-    assert [r.status for r in _daily_runs()] == [RunStatus.FAILED, RunStatus.SUCCEEDED]
+    assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]  # the same run, finished
+    assert [(u.status, u.attempts, u.error) for u in _units()] == [(UnitStatus.DONE, 2, None)]
     assert _full(any_app, game)
 
 
 def _expire_leases(key: str) -> None:
-    """What waiting out the lease would do, without sleeping."""
+    """What waiting out the leases (the day's and its units') would do, without sleeping."""
     redis_client().delete(key)
-    db.session.execute(update(MaintenanceClaim).values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    db.session.execute(update(MaintenanceClaim).values(expires_at=long_ago))
+    db.session.execute(update(MaintenanceUnit).where(MaintenanceUnit.lease_until.is_not(None))
+                       .values(lease_until=long_ago))
     db.session.commit()
+
+
+def _units() -> list[MaintenanceUnit]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(MaintenanceUnit).order_by(MaintenanceUnit.id)))
 
 
 def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_app, make_game, clock):
@@ -171,14 +184,22 @@ def test_a_run_whose_worker_died_is_marked_abandoned_and_the_day_completes(any_a
     assert done.status is RunStatus.SUCCEEDED and _full(any_app, game)
 
 
-def test_a_runner_that_lost_its_lease_stops_and_writes_nothing_more(app, make_game):
+def test_a_winner_that_lost_the_lease_before_starting_opens_no_run(app, make_game):
     make_game()
     lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
     redis_client().set(lease.redis_key, "a-newer-holder")
-    run = maintenance.run_daily(app, lease)
-    assert run.status is RunStatus.FAILED and "stopped early" in run.error
-    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
+    assert maintenance.run_daily(app, lease) is None
+    assert _daily_runs() == [] and db.session.scalar(select(func.count()).select_from(Slot)) == 0
     assert redis_client().get(lease.redis_key) == b"a-newer-holder"  # not ours to release
+
+
+def test_a_unit_whose_lease_was_taken_stops_and_writes_nothing_more(app, make_game, monkeypatch):
+    make_game()
+    monkeypatch.setattr(UnitLease, "still_held", lambda self: False)
+    lease = maintenance._lease(app, maintenance.current_boundary(app), _memo(app).redis)
+    run = maintenance.run_daily(app, lease)
+    assert run.status is RunStatus.RUNNING  # left to whoever took its unit
+    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
 
 
 def test_a_redis_restart_mid_run_does_not_stop_the_run(app, make_game):
@@ -253,3 +274,57 @@ class TestHookTurnedOff:
         make_game()
         assert app.test_client().get(PAGE).status_code == 404
         assert "slots_daily" not in app.extensions and _daily_runs() == []
+
+
+class TestUnits:
+    @pytest.fixture
+    def app_settings(self):
+        return {"SLOTS_MAINTENANCE_ENABLED": True, "SLOTS_RECHECK_SECONDS": 5, "SLOTS_RETRY_AFTER": 120,
+                "SLOTS_UNIT_GAMES": 2}
+
+    def test_the_day_is_cut_into_units_that_cover_every_game_once(self, any_app, make_game):
+        games = [make_game() for _ in range(5)]
+        _get(any_app)
+        (run,) = _daily_runs()
+        units = _units()
+        assert len(units) == 3 and all(unit.status is UnitStatus.DONE for unit in units)
+        assert units[0].first_id is None and units[-1].end_id is None  # a game added meanwhile is someone's
+        assert [unit.end_id for unit in units[:-1]] == [unit.first_id for unit in units[1:]]
+        assert [unit.games_checked for unit in units] == [2, 2, 1]
+        assert run.status is RunStatus.SUCCEEDED and run.games_checked == 5 and run.slots_created == 5 * 84
+        assert _full(any_app, *games)
+
+    def test_a_worker_that_finds_the_day_taken_works_the_units_left_free(self, any_app, make_game, clock):
+        make_game(), make_game(), make_game()
+        key = redis_key("daily", TODAY_KEY)
+        opener = maintenance._lease(any_app, maintenance.current_boundary(any_app), _memo(any_app).redis)
+        open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        assert redis_client().get(key) == opener.token.encode()  # the opener holds the day, and stops here
+        _get(any_app)
+        assert [unit.status for unit in _units()] == [UnitStatus.DONE] * 3
+        assert [r.status for r in _daily_runs()] == [RunStatus.SUCCEEDED]
+        assert redis_client().get(key).startswith(b"done:")  # the helper closed the day for everyone
+        assert day_state(db.engine, TODAY_KEY) == "done"
+
+    def test_a_unit_held_by_a_live_worker_is_left_to_it_and_taken_once_its_lease_runs_out(self, any_app, make_game, clock):
+        make_game()
+        open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        held = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert take_unit(db.engine, day_key=TODAY_KEY, ttl=60) is None
+        _expire_leases(redis_key("daily", TODAY_KEY))
+        again = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert again.id == held.id and again.token != held.token
+        assert not held.still_held() and again.still_held()
+        assert _units()[0].attempts == 2
+
+    def test_only_the_last_unit_to_finish_closes_the_run(self, any_app, make_game, clock):
+        make_game(), make_game()
+        run_id = open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1)
+        first = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        second = take_unit(db.engine, day_key=TODAY_KEY, ttl=60)
+        assert finish_unit(db.engine, second, now=clock.now(), games_checked=1, slots_created=84) is False
+        assert _daily_runs()[0].status is RunStatus.RUNNING
+        assert finish_unit(db.engine, first, now=clock.now(), games_checked=1, slots_created=84) is True
+        run = db.session.get(MaintenanceRun, run_id)
+        assert run.status is RunStatus.SUCCEEDED and (run.games_checked, run.slots_created) == (2, 168)
+        assert open_daily_run(db.session, day_key=TODAY_KEY, now=clock.now(), unit_games=1) != run_id

@@ -14,6 +14,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunStatus, RunTrigger, Slot
 from bookingapp.services import generation as generator
 from bookingapp.services.generation import PassOptions, ensure_games, ensure_window
+from bookingapp.services.catalog import list_active_games
 from bookingapp.services.runs import generate_slots
 
 UTC = timezone.utc
@@ -28,7 +29,8 @@ def _count(game=None) -> int:
 
 
 def _fill(clock, games=None, **kwargs):
-    games = games if games is not None else generator.active_games(db.session)
+    if games is None:
+        return generator.ensure_active_games(db.session, now=clock.now(), options=PassOptions(7, **kwargs))
     return ensure_games(db.session, games, now=clock.now(), options=PassOptions(7, **kwargs))
 
 
@@ -193,7 +195,7 @@ def test_fresh_days_that_hold_slots_after_all_are_merged_not_duplicated(any_app,
 def test_a_batch_planned_before_a_commit_never_reloads_its_games(app, clock, make_game):
     for _ in range(5):
         make_game()
-    games = generator.active_games(db.session)
+    games = list_active_games(db.session)
     statements = []
     event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     _fill(clock, games, batch_games=1)
@@ -201,6 +203,47 @@ def test_a_batch_planned_before_a_commit_never_reloads_its_games(app, clock, mak
     # Only each batch's lock on its rows, which reads their versions and nothing else.
     assert len(reads) == 5
     assert all(s.startswith("SELECT games.id, games.updated_at \nFROM games") for s in reads)
+
+
+def test_a_pass_over_the_table_reads_it_a_stretch_at_a_time(any_app, clock, make_game, monkeypatch):
+    ids = {make_game().id for _ in range(5)}
+    make_game(is_active=False)
+    monkeypatch.setattr(generator, "STREAM_GAMES", 2)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    db.session.expunge_all()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = _fill(clock)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    pages = [s for s in statements if "LIMIT" in s.upper() and "games.generated_through" in s]
+    full_reads = [s for s in statements if "games.weekly_hours" in s]
+    assert len(pages) == 4  # 2 + 2 + 1 games, then an empty page
+    assert len(full_reads) == 3  # each stretch's games that have days to write
+    assert result.games_checked == 5
+    assert set(result.created_by_game) == ids
+    assert all(count == 7 * SLOTS_PER_DAY for count in result.created_by_game.values())
+    assert len(db.session.identity_map) == 0  # rows, not objects: nothing for a commit to expire
+    statements.clear()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = _fill(clock)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert (again.games_checked, again.slots_created) == (5, 0)
+    assert not [s for s in statements if "games.weekly_hours" in s]  # nothing to write: no schedule read
+
+
+def test_a_key_range_fills_only_its_games(any_app, clock, make_game):
+    ids = sorted(make_game().id for _ in range(4))
+    key_range = generator.KeyRange(first=ids[1], end=ids[3])
+    result = generator.ensure_active_games(db.session, now=clock.now(), options=PassOptions(7), key_range=key_range)
+    assert set(result.created_by_game) == {ids[1], ids[2]}
+    assert _count() == 2 * 7 * SLOTS_PER_DAY
 
 
 def test_ensure_window_fills_one_game(any_app, clock, make_game):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bookingapp.core import engine
 from bookingapp.core.window import local_midnight, local_today, window_dates
 from bookingapp.extensions import db
-from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger, Slot
+from bookingapp.models import MaintenanceRun, MaintenanceUnit, RunStatus, RunTrigger, Slot, UnitStatus
 from bookingapp.services.status import window_status
 
 from tests.multiworker.gunicorn_server import ROOT, Gunicorn
@@ -82,13 +82,6 @@ def test_300_concurrent_first_requests_make_one_daily_run_each_day(gunicorn, mak
     assert "Error auto-generating slots" not in gunicorn.log()
 
 
-def _lock_games(pg_url: str) -> psycopg.Connection:
-    """Hold every game row, so a run that reaches its first insert waits right there."""
-    conn = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://", 1))
-    conn.execute("SELECT id FROM games FOR UPDATE")
-    return conn
-
-
 def _runner_pid(server: Gunicorn, key: str, timeout: float = 15.0) -> int:
     pattern = re.compile(rf"\[(\d+)\] bookingapp\.slots: Daily slot maintenance for {re.escape(key)} started")
     deadline = time.monotonic() + timeout
@@ -107,24 +100,59 @@ def _wait_until(condition, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_worker_killed_mid_run_leaves_the_day_to_a_later_request(gunicorn, make_game, pg_url):
-    games = [make_game() for _ in range(10)]
+def _units(run: MaintenanceRun) -> list[MaintenanceUnit]:
+    return list(db.session.scalars(select(MaintenanceUnit).where(MaintenanceUnit.run_id == run.id)
+                                   .order_by(MaintenanceUnit.id)))
+
+
+def _split_day(server: Gunicorn, games, unit_games: int) -> MaintenanceRun:
+    server.env["SLOTS_UNIT_GAMES"] = str(unit_games)
+    server.set_clock(MORNING)
+    server.start()
+    assert server.burst(300).count(404) == 300
+    _wait_for_success(TODAY, server, timeout=60, poke=True)
+    (run,) = _daily_runs(TODAY)
+    return run
+
+
+def test_a_daily_run_split_into_units_is_shared_by_the_workers_and_does_every_game_once(gunicorn, make_game):
+    games = [make_game() for _ in range(200)]
+    run = _split_day(gunicorn, games, unit_games=10)
+    units = _units(run)
+    assert len(units) == 20 and all(unit.status is UnitStatus.DONE for unit in units)
+    assert sum(unit.games_checked for unit in units) == run.games_checked == 200  # no game twice, none missed
+    assert len({unit.holder for unit in units}) >= 2, gunicorn.log()[-3000:]
+    _assert_windows_full_without_duplicates(games, MORNING)
+
+
+def test_a_worker_killed_mid_unit_leaves_its_unit_to_another(gunicorn, make_game, pg_url):
+    games = [make_game() for _ in range(30)]
+    gunicorn.env["SLOTS_UNIT_GAMES"] = "10"
     gunicorn.set_clock(MORNING)
     gunicorn.start()
-    blocker = _lock_games(pg_url)
+    blocker = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    blocker.execute("SELECT id FROM games ORDER BY id LIMIT 1 FOR UPDATE")  # the first unit's first game
     try:
         assert gunicorn.burst(20).count(404) == 20
-        pid = _runner_pid(gunicorn, TODAY)
-        _wait_until(lambda: [run.status for run in _daily_runs(TODAY)] == [RunStatus.RUNNING])
-        os.kill(pid, signal.SIGKILL)  # while it waits for the games we hold, mid-run
+        _runner_pid(gunicorn, TODAY)  # a worker opened the run
+        _wait_until(lambda: _holder_of_first_unit() is not None)
+        holder = _holder_of_first_unit()
+        os.kill(int(holder.rsplit(":", 1)[1]), signal.SIGKILL)
     finally:
         blocker.rollback()
         blocker.close()
-    _wait_for_success(TODAY, gunicorn, poke=True)
-    killed, finished = _daily_runs(TODAY)
-    assert killed.status is RunStatus.FAILED and killed.error.startswith("abandoned:")
-    assert finished.status is RunStatus.SUCCEEDED
+    _wait_for_success(TODAY, gunicorn, timeout=30, poke=True)
+    (run,) = _daily_runs(TODAY)
+    first, *others = _units(run)
+    assert first.attempts == 2 and first.holder != holder
+    assert all(unit.status is UnitStatus.DONE for unit in [first, *others]) and run.games_checked == 30
     _assert_windows_full_without_duplicates(games, MORNING)
+
+
+def _holder_of_first_unit() -> str | None:
+    db.session.rollback()
+    unit = db.session.scalars(select(MaintenanceUnit).order_by(MaintenanceUnit.id).limit(1)).first()
+    return unit.holder if unit is not None and unit.status is UnitStatus.RUNNING else None
 
 
 def test_with_redis_unreachable_no_request_fails_and_each_day_runs_once(gunicorn_without_redis, make_game):

@@ -1,6 +1,8 @@
 """The staff JSON API: create games, edit them (with a dry run), read maintenance runs."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -8,6 +10,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Game, MaintenanceRun, RunTrigger, Slot
 from bookingapp.services.generation import PassOptions, ensure_window
 from bookingapp.services.runs import generate_slots
+from bookingapp.services.units import finish_unit, open_daily_run, take_unit
 from tests.conftest import free_port
 
 from bookingapp.core.hours import WEEKDAYS
@@ -168,9 +171,24 @@ def test_runs_are_listed_newest_first_with_every_field(api, make_game, clock):
     generate_slots(db.session, clock=clock, trigger=RunTrigger.ADMIN, options=PassOptions(7))
     runs = api.get("/api/runs").json["runs"]
     assert [r["trigger"] for r in runs] == ["admin", "cli"]
-    assert set(runs[0]) == {"id", "trigger", "status", "started_at", "finished_at", "games_checked", "slots_created", "error"}
+    assert set(runs[0]) == {"id", "trigger", "status", "started_at", "finished_at", "games_checked", "slots_created", "error",
+                            "units"}
+    assert runs[0]["units"] == []  # only a daily run has units
     assert runs[1]["slots_created"] == 84 and runs[1]["status"] == "succeeded"
     assert runs[0]["started_at"] == "2027-01-13T09:35:00+00:00"
+
+
+def test_a_daily_run_is_listed_with_its_units(api, make_game, clock):
+    make_game(), make_game()
+    open_daily_run(db.session, day_key="2027-01-13@Europe/London", now=clock.now(), unit_games=1)
+    unit = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
+    finish_unit(db.engine, unit, now=clock.now(), games_checked=1, slots_created=84)
+    (run,) = api.get("/api/runs").json["runs"]
+    assert run["trigger"] == "daily" and run["status"] == "running"
+    done, waiting = run["units"]
+    assert done["status"] == "done" and done["attempts"] == 1 and done["worker"].endswith(f":{os.getpid()}")
+    assert done["first_game_id"] is None and done["end_game_id"] == waiting["first_game_id"]
+    assert waiting == {**waiting, "status": "open", "attempts": 0, "worker": None, "end_game_id": None}
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "ten", "²", "9" * 5000, "-1"])

@@ -214,6 +214,21 @@ def test_the_run_history_lists_runs_newest_first(staff_client, make_game, drain_
     assert html.index("<td>admin</td>") < html.index("<td>cli</td>")
 
 
+def test_the_run_history_shows_a_daily_run_with_its_units(staff_client, make_game):
+    from bookingapp.services.units import fail_unit, finish_unit, open_daily_run, take_unit
+
+    make_game(), make_game()
+    clock = staff_client.application.extensions["clock"]
+    open_daily_run(db.session, day_key="2027-01-13@Europe/London", now=clock.now(), unit_games=1)
+    unit = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
+    finish_unit(db.engine, unit, now=clock.now(), games_checked=1, slots_created=84)
+    failed = take_unit(db.engine, day_key="2027-01-13@Europe/London", ttl=60)
+    fail_unit(db.engine, failed, error="Traceback …\nOSError: disk full", retry_after=60)
+    html = staff_client.get("/admin/runs").get_data(as_text=True)
+    assert "<summary>1 of 2 done</summary>" in html
+    assert "<td>open</td>" in html and "OSError: disk full" in html
+
+
 def test_the_run_history_sums_up_a_failed_run_by_its_errors_last_line(staff_client):
     from bookingapp.models import MaintenanceRun, RunStatus, RunTrigger
 
