@@ -2,15 +2,15 @@
 its location and instructions; a booking's amount and currency at booking time and
 the language it was made in.
 
-Revision ID: 0006_customer_side
-Revises: 0003_staff_operations
+Revision ID: 0005_customer_side
+Revises: 0004_daily_units
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_customer_side'
-down_revision = '0003_staff_operations'
+revision = '0005_customer_side'
+down_revision = '0004_daily_units'
 branch_labels = None
 depends_on = None
 
