@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -121,6 +122,9 @@ class RunStatus(str, enum.Enum):
 class Game(db.Model):
     __tablename__ = "games"
     __table_args__ = (
+        # Listings page active games by (name, slug): the first page is an index range.
+        Index("ix_games_active_listing", "name", "slug", postgresql_where=text("is_active"),
+              sqlite_where=text("is_active")),
         CheckConstraint("slot_minutes BETWEEN 1 AND 1440", name="slot_minutes_range"),
         CheckConstraint("gap_minutes BETWEEN 0 AND 1440", name="gap_minutes_range"),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
