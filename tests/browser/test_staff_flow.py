@@ -92,3 +92,41 @@ def test_staff_create_a_game_then_a_customer_books_a_slot(page, live_server, sta
     expect(page).to_have_url(re.compile(r"/bookings/[A-Z0-9]+"))
     expect(page.locator("body")).to_contain_text("Ada Lovelace")
     expect(page.locator("body")).to_contain_text("onfirmed")
+
+
+def test_staff_find_a_booking_move_it_and_mark_arrival_and_the_customer_sees_the_new_time(
+    page, browser, live_server, staff_login
+):
+    slug = create_game_as_staff(page, live_server, staff_login, "Moving Room")
+    watch_progress_to_the_end(page)
+
+    customer = browser.new_context().new_page()
+    customer.goto(f"{live_server.url}/games/{slug}")
+    form = customer.locator("form:has([name=party_size])").first
+    first = form.locator("input[name=slot_id]").first
+    form.locator(f"label[for='{first.get_attribute('id')}']").click()
+    form.locator("[name=name]").fill("Grace Hopper")
+    form.locator("[name=email]").fill("grace.hopper@example.com")
+    form.locator("[name=party_size]").fill("2")
+    form.locator("button[type=submit], input[type=submit]").last.click()
+    expect(customer).to_have_url(re.compile(r"/bookings/[A-Z0-9]+"))
+    booked_at = customer.locator("dd time").first.get_attribute("datetime")
+
+    page.goto(f"{live_server.url}/admin/bookings/search?q=GRACE.hopper")
+    expect(page.locator("table")).to_contain_text("Grace Hopper")
+    page.locator("table a").first.click()
+    expect(page.locator("h1")).to_contain_text("Booking ")
+    target = page.locator("#move input[name=slot_id]:not([disabled])").first
+    new_time = page.locator(f"label[for='{target.get_attribute('id')}']").inner_text().split()[0]
+    target.check()
+    page.click("button:has-text('Move here')")
+    expect(page.locator("#booking-when")).to_contain_text(new_time)
+    page.click("button:has-text('Arrived')")
+    expect(page.locator("#booking-attendance")).to_have_text("arrived")
+    expect(page.locator("table")).to_contain_text("move")
+
+    customer.reload()
+    moved = customer.locator("dd time").first
+    expect(moved).to_contain_text(new_time)
+    assert moved.get_attribute("datetime") != booked_at
+    customer.context.close()
