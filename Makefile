@@ -67,6 +67,8 @@ bench: setup
 	$(BIN)/python bench/staff_edits.py
 	$(BIN)/python bench/booking_load.py
 	$(BIN)/python bench/hook_overhead.py
+	$(BIN)/python bench/customer_pages.py
+	$(BIN)/python bench/scale.py --sizes 1000:14,10000:14
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
