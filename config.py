@@ -110,6 +110,14 @@ class Config:
     VENUE_ADDRESS = os.environ.get("VENUE_ADDRESS", "")
     VENUE_EMAIL = os.environ.get("VENUE_EMAIL", "")
     VENUE_PHONE = os.environ.get("VENUE_PHONE", "")
+    # Messages about bookings: a reminder this many hours before the start (0: none);
+    # SMTP from MAIL_URL (unset: .eml files under instance/mail/), sent as MAIL_FROM.
+    BOOKING_REMINDER_HOURS = env_int("BOOKING_REMINDER_HOURS", 24, low=0, high=24 * 30)
+    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "bookings@localhost")
+    # The site's address for links in messages (they are built outside any request).
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    OUTBOX_DELIVERY_ENABLED = env_bool("OUTBOX_DELIVERY_ENABLED", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

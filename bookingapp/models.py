@@ -252,6 +252,38 @@ class Booking(db.Model):
         return self.status is BookingStatus.CANCELLED
 
 
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"  # waiting for its due time (or its next attempt, after a failure)
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed; staff may retry it
+    DROPPED = "dropped"  # no longer wanted (a cancelled booking's reminder)
+
+
+class OutboxMessage(db.Model):
+    """A message to send, written in the same transaction as the booking change it tells of."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))  # booking.confirmed, booking.moved, booking.cancelled, booking.reminder
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    payload: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a deliverer may take it next: the due time, then a claim's lease or a retry's backoff.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stable across attempts, so a receiver can drop a repeat (the Message-ID's left part).
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+    booking: Mapped[Booking | None] = relationship()
+
+
 class MaintenanceRun(db.Model):
     """One pass of slot maintenance, whoever started it; how operators see the background."""
 

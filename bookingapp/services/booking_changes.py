@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.errors import ValidationError
 from bookingapp.models import Attendance, Booking
-from bookingapp.services import audit
+from bookingapp.services import audit, outbox
 from bookingapp.services.audit import Actor
 from bookingapp.services.booking_input import clean_note
 from bookingapp.services.bookings import booking_facts, cancel_once
@@ -24,6 +24,7 @@ def cancel_as_staff(session: Session, reference: object, actor: Actor, now: date
         if cancel_once(session, booking, now):
             session.refresh(booking)
             _record(session, actor, "booking.cancel", booking, before, now)
+            outbox.booking_cancelled(session, booking, None, now, by_venue=True)
         session.commit()
     except BaseException:
         session.rollback()

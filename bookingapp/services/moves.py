@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.errors import BookingCancelled, BookingChanged, SlotClosed, ValidationError
 from bookingapp.models import Booking, BookingStatus, Slot
-from bookingapp.services import audit
+from bookingapp.services import audit, outbox
 from bookingapp.services.audit import Actor
 from bookingapp.services.booking_input import MAX_SLOT_ID, check_party_fits
 from bookingapp.services.bookings import (
@@ -74,7 +74,7 @@ def _booking_for(session: Session, request: MoveRequest) -> Booking:
 
 def _move(session: Session, booking: Booking, slot_id: int, request: MoveRequest, now: datetime) -> None:
     by_staff = request.actor is not None
-    old_slot_id, before = booking.slot_id, booking_facts(booking)
+    old_slot_id, before, old_starts_at = booking.slot_id, booking_facts(booking), booking.slot.starts_at
     if not by_staff and customer_change_deadline(booking) <= now:
         raise SlotClosed("This session starts too soon to be moved online; please call the venue.")
     slot, game = open_slot(session, slot_id, None if by_staff else booking.slot.game_id)
@@ -93,8 +93,9 @@ def _move(session: Session, booking: Booking, slot_id: int, request: MoveRequest
     if moved is None:
         raise BookingChanged("This booking was changed at the same moment; reload it and try again.")
     session.execute(update(_SLOTS).where(_SLOTS.c.id == old_slot_id).values(booked=_SLOTS.c.booked - booking.party_size))
+    session.refresh(booking)
+    outbox.booking_moved(session, booking, old_starts_at, None if by_staff else str(request.token), now)
     if by_staff:
-        session.refresh(booking)
         audit.record(session, request.actor, audit.Change(
             "booking.move", "booking", booking.reference, {"slot_id": before["slot_id"]}, {"slot_id": slot_id}
         ), now)
