@@ -278,10 +278,34 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Stable across attempts, so a receiver can drop a repeat (the Message-ID's left part).
+    # Stable across attempts, so a receiver can drop a repeat (the Message-ID's left part,
+    # a webhook's X-Bookingapp-Delivery).
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # A webhook delivery posts to this endpoint (kind is the event type); an email has none.
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    # The last attempt's answer: the HTTP status of a webhook, the SMTP reply code of an email.
+    response_status: Mapped[int | None] = mapped_column(Integer)
 
     booking: Mapped[Booking | None] = relationship()
+    endpoint: Mapped[WebhookEndpoint | None] = relationship()
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.endpoint_id is not None
+
+
+class WebhookEndpoint(db.Model):
+    """A URL staff registered to hear of bookings and games, signed with its own secret."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list] = mapped_column(db.JSON, default=list)  # event types, e.g. ["booking.confirmed"]
+    # Kept in the clear: each delivery is signed with it (HMAC-SHA256); staff see it once.
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(db.Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MaintenanceRun(db.Model):
