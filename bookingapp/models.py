@@ -147,6 +147,8 @@ class Game(db.Model):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # Customers may not cancel or move a booking this close to its start (staff may).
     cancel_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Hours before the start that the reminder is sent; None follows BOOKING_REMINDER_HOURS, 0 sends none.
+    reminder_hours: Mapped[int | None] = mapped_column(Integer)
     booking_mode: Mapped[BookingMode] = mapped_column(
         _enum(BookingMode, "booking_mode"), default=BookingMode.SHARED
     )

@@ -1,4 +1,4 @@
-"""webhooks: endpoints staff register, and outbox rows that post to them.
+"""webhooks: endpoints staff register, and outbox rows that post to them; a game's own reminder lead.
 
 An event fans out into one outbox row per subscribed endpoint, so a webhook is
 delivered, retried and logged like an email.
@@ -28,6 +28,8 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name='pk_webhook_endpoints'),
     )
+    with op.batch_alter_table('games') as batch:
+        batch.add_column(sa.Column('reminder_hours', sa.Integer(), nullable=True))
     with op.batch_alter_table('outbox_messages') as batch:
         batch.add_column(sa.Column('endpoint_id', big_id, nullable=True))
         batch.add_column(sa.Column('response_status', sa.Integer(), nullable=True))
@@ -43,3 +45,5 @@ def downgrade():
         batch.drop_column('response_status')
         batch.drop_column('endpoint_id')
     op.drop_table('webhook_endpoints')
+    with op.batch_alter_table('games') as batch:
+        batch.drop_column('reminder_hours')
