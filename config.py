@@ -77,6 +77,19 @@ def env_rate_limit(name: str, default: str) -> str:
     return value
 
 
+def check_mail_url(raw: str | None, name: str = "MAIL_URL") -> str | None:
+    """MAIL_URL as given when it names an SMTP server; None when unset (messages become .eml files)."""
+    if raw is None or not raw.strip():
+        return None
+    from bookingapp.core.mailurl import parse_mail_url
+
+    try:
+        parse_mail_url(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={exc}") from None
+    return raw.strip()
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
@@ -113,7 +126,7 @@ class Config:
     # Messages about bookings: a reminder this many hours before the start (0: none);
     # SMTP from MAIL_URL (unset: .eml files under instance/mail/), sent as MAIL_FROM.
     BOOKING_REMINDER_HOURS = env_int("BOOKING_REMINDER_HOURS", 24, low=0, high=24 * 30)
-    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_URL = check_mail_url(os.environ.get("MAIL_URL"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "bookings@localhost")
     # The site's address for links in messages (they are built outside any request).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
