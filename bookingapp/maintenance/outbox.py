@@ -103,6 +103,7 @@ def start_delivery(app: Flask, memo: OutboxMemo) -> Future | None:
 def _work(app: Flask, memo: OutboxMemo) -> None:
     clock = app.extensions["clock"]
     recheck = float(app.config["OUTBOX_RECHECK_SECONDS"])
+    failed = False
     try:
         if clock.monotonic() >= memo.recheck_at:
             memo.recheck_at = clock.monotonic() + recheck
@@ -112,15 +113,19 @@ def _work(app: Flask, memo: OutboxMemo) -> None:
     except Exception as exc:  # delivery must never take the worker down; the next look tries again
         log.warning("Outbox delivery failed, trying again in %.0f s: %s", recheck, exc)
         memo.recheck_at = clock.monotonic() + recheck
+        failed = True
     finally:
-        _rewind(app, memo)
+        _rewind(app, memo, failed)
 
 
-def _rewind(app: Flask, memo: OutboxMemo) -> None:
-    """Set the instant of the next look or pass from what the memo knows now."""
+def _rewind(app: Flask, memo: OutboxMemo, failed: bool = False) -> None:
+    """Set the instant of the next look or pass from what the memo knows now (after a failure: the next look)."""
     clock = app.extensions["clock"]
     with memo.lock:
-        due_at = NEVER if memo.due is None else max(_monotonic(app, memo.due), clock.monotonic() + MIN_GAP_SECONDS)
+        if failed or memo.due is None:
+            due_at = NEVER
+        else:
+            due_at = max(_monotonic(app, memo.due), clock.monotonic() + MIN_GAP_SECONDS)
         memo.wake_at = min(memo.recheck_at, due_at)
 
 
