@@ -130,7 +130,10 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "bookings@localhost")
     # The site's address for links in messages (they are built outside any request).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Due messages are sent after responses, in the background; each worker looks at the
+    # shared next due time (messages other workers wrote) every OUTBOX_RECHECK_SECONDS.
     OUTBOX_DELIVERY_ENABLED = env_bool("OUTBOX_DELIVERY_ENABLED", True)
+    OUTBOX_RECHECK_SECONDS = env_int("OUTBOX_RECHECK_SECONDS", 5, low=1, high=3600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -152,6 +155,7 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "bookingapp-test")
     SLOTS_MAINTENANCE_ENABLED = False
+    OUTBOX_DELIVERY_ENABLED = False  # the delivery tests turn it on, with their own SMTP server
     WTF_CSRF_ENABLED = True
     # Tests book many times from one address; the limits' own tests turn them on.
     BOOKING_RATE_LIMIT = ""

@@ -1,4 +1,4 @@
-"""The app factory: settings, extensions, blueprints, commands, the daily hook."""
+"""The app factory: settings, extensions, blueprints, commands, the daily hook, lazy delivery."""
 from __future__ import annotations
 
 import logging
@@ -80,9 +80,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_maintenance(app: Flask) -> None:
     from bookingapp.health import bp as health_bp
     from bookingapp.maintenance.hook import install_daily_hook
+    from bookingapp.maintenance.outbox import install_lazy_delivery
 
     app.register_blueprint(health_bp)
     install_daily_hook(app)
+    install_lazy_delivery(app)
 
 
 def _register_commands(app: Flask) -> None:
