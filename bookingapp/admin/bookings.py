@@ -14,7 +14,7 @@ from bookingapp.errors import DomainError
 from bookingapp.extensions import db, now
 from bookingapp.services import audit
 from bookingapp.services.audit import Actor, AuditFilter
-from bookingapp.services.booking_changes import cancel_as_staff, set_attendance, set_note
+from bookingapp.services.booking_changes import cancel_as_staff, resend_confirmation, set_attendance, set_note
 from bookingapp.admin.routes import staff_local_time
 from bookingapp.csv_download import csv_response, export_range
 from bookingapp.services.export import ExportQuery
@@ -183,6 +183,16 @@ def cancel_booking_page(reference: str):
     if ActionForm().validate_on_submit():
         booking = cancel_as_staff(db.session, reference, _actor(), now())
         flash(f"Booking {booking.reference} is cancelled; its seats are free again.", "info")
+    return redirect(url_for("admin.booking_page", reference=reference))
+
+
+@bp.post("/bookings/<reference>/resend")
+def resend_page(reference: str):
+    """Send the confirmation again, with a new link (the old one stops working)."""
+    if ActionForm().validate_on_submit():
+        booking = resend_confirmation(db.session, reference, _actor(), now())
+        flash(f"The confirmation is on its way again: a new link was sent to {booking.email}; "
+              "the old link no longer works.", "info")
     return redirect(url_for("admin.booking_page", reference=reference))
 
 

@@ -21,7 +21,7 @@ from bookingapp.models import BookingSource, BookingStatus
 from bookingapp.ratelimit import limit_booking_writes
 from bookingapp.services import audit
 from bookingapp.services.audit import AuditFilter, event_to_json
-from bookingapp.services.booking_changes import cancel_as_staff, set_attendance
+from bookingapp.services.booking_changes import cancel_as_staff, resend_confirmation, set_attendance
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.bookings import book_slot
 from bookingapp.services.daysheet import BookingFilter, find_booking, list_bookings
@@ -126,6 +126,13 @@ def attendance_api(reference: str):
     """Mark attendance: {"status": "expected" | "arrived" | "no_show"}."""
     body = _only(json_object(), {"status"})
     return jsonify(booking_to_json(set_attendance(db.session, reference, body.get("status"), token_actor(), now())))
+
+
+@bp.post("/bookings/<reference>/resend")
+@staff_token_required
+def resend_api(reference: str):
+    """Send the confirmation again with a new cancel token (the old one stops working)."""
+    return jsonify(booking_to_json(resend_confirmation(db.session, reference, token_actor(), now())))
 
 
 @bp.post("/slots/<int:slot_id>/block")

@@ -160,6 +160,9 @@ def _staff_paths() -> dict[str, Any]:
             "Mark attendance", {"200": _answer("The booking", booking)},
             body=_obj({"status": {"enum": ["expected", "arrived", "no_show"]}}, ("status",)), params=[REFERENCE],
             security=STAFF)},
+        "/api/bookings/{reference}/resend": {"post": _operation(
+            "Send the confirmation again with a new link; the old one stops working (409 cancelled, 422 no email)",
+            {"200": _answer("The booking", booking)}, params=[REFERENCE], security=STAFF)},
         "/api/slots/{slot_id}": {"patch": _operation(
             "Set a slot's capacity (never below the seats booked)", {"200": _answer("The slot", slot)},
             body=_obj({"capacity": {"type": "integer"}}, ("capacity",)), params=[SLOT_ID], security=STAFF)},

@@ -1,11 +1,12 @@
-"""Staff changes to one booking: cancel, attendance, note. Each is audited in its own transaction."""
+"""Staff changes to one booking: cancel, attendance, note, a new confirmation. Each is audited in its own transaction."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bookingapp.errors import ValidationError
+from bookingapp.core.tokens import hash_token, new_cancel_token
+from bookingapp.errors import BookingCancelled, ValidationError
 from bookingapp.models import Attendance, Booking
 from bookingapp.services import audit, outbox
 from bookingapp.services.audit import Actor
@@ -30,6 +31,28 @@ def cancel_as_staff(session: Session, reference: object, actor: Actor, now: date
         session.rollback()
         raise
     session.refresh(booking)
+    return booking
+
+
+def resend_confirmation(session: Session, reference: object, actor: Actor, now: datetime) -> Booking:
+    """Send the confirmation again with a fresh manage link: a new cancel token, so the old link stops working."""
+    try:
+        booking = find_booking(session, reference)
+        session.refresh(booking, with_for_update=True)  # two clicks at once: one token wins, one email per token
+        if not booking.email:
+            raise ValidationError({"email": "the booking has no email address"},
+                                  "This booking has no email address, so no confirmation can be sent.")
+        if booking.is_cancelled:
+            raise BookingCancelled("This booking is cancelled; there is no confirmation to send again.")
+        token = new_cancel_token()
+        booking.cancel_token_hash = hash_token(token)
+        outbox.confirmation_resent(session, booking, token, now)
+        audit.record(session, actor, audit.Change("booking.resend", "booking", booking.reference,
+                                                  after={"email": booking.email}), now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return booking
 
 

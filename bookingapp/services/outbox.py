@@ -44,6 +44,18 @@ def booking_confirmed(session: Session, booking: Booking, token: str, now: datet
         _add(session, booking, REMINDER, due, {"token": token, "sequence": 0}, now)
 
 
+def confirmation_resent(session: Session, booking: Booking, token: str, now: datetime) -> None:
+    """Queue the confirmation again (due now) with a new token, which pending messages carry from now on."""
+    pending = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.booking_id == booking.id, OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.endpoint_id.is_(None)))
+    for message in pending:  # their links would otherwise open nothing
+        if (message.payload or {}).get("token"):
+            message.payload = {**message.payload, "token": token}
+    _add(session, booking, CONFIRMED, now, {"token": token, "sequence": _next_sequence(session, booking.id),
+                                             "resent": True}, now)
+
+
 def booking_moved(session: Session, booking: Booking, old_starts_at: datetime, token: str | None, now: datetime) -> None:
     """Queue the notice of a move (due now) and re-time the pending reminder to the new start."""
     if not booking.email:
