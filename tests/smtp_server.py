@@ -2,7 +2,8 @@
 
 ``refuse(451)`` (or 550) makes it answer every message with that code until ``accept()``;
 ``stop()`` and ``start()`` take it down and bring it back on the same port, so the app's
-MAIL_URL stays right. Messages come back parsed (``email.policy.default``).
+MAIL_URL stays right. With ``credentials`` it asks for a login (AUTH over the plain
+connection: the tests have no certificate). Messages come back parsed (``email.policy.default``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 REPLIES = {451: "451 4.3.0 Try again later", 550: "550 5.7.1 Refused by the test server"}
 
@@ -32,8 +34,8 @@ class _Handler:
 class SmtpServer:
     """One aiosmtpd Controller at ``127.0.0.1:port``; ``url`` is the app's MAIL_URL for it."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, credentials: tuple[str, str] | None = None):
+        self.port, self.credentials = port, credentials
         self.lock = threading.Lock()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -47,13 +49,19 @@ class SmtpServer:
 
     def start(self) -> None:
         if self._controller is None:
-            self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+            auth = {} if self.credentials is None else {
+                "auth_required": True, "auth_require_tls": False, "authenticator": self._authenticate}
+            self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **auth)
             self._controller.start()
 
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def _authenticate(self, _server, _session, _envelope, _mechanism, auth_data) -> AuthResult:
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == self.credentials, handled=False)  # False: aiosmtpd answers 535
 
     def refuse(self, code: int = 451) -> None:
         """Answer every message with ``code`` (451: try later; 550: refused for good)."""
