@@ -118,6 +118,8 @@ class Config:
     # The site's address for links in messages (they are built outside any request).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
     OUTBOX_DELIVERY_ENABLED = env_bool("OUTBOX_DELIVERY_ENABLED", True)
+    # Webhook URLs that resolve to loopback, private or link-local addresses are refused unless true.
+    WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -143,3 +145,5 @@ class TestConfig(Config):
     # Tests book many times from one address; the limits' own tests turn them on.
     BOOKING_RATE_LIMIT = ""
     BOOKING_LOOKUP_RATE_LIMIT = ""
+    # The tests' webhook receivers listen on 127.0.0.1; the refusal's own tests turn this off.
+    WEBHOOK_ALLOW_PRIVATE = True

@@ -22,6 +22,7 @@ PRICE_PER = (("session", "Per session (one price whatever the group)"), ("player
 _AMOUNT = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,3})?")
 NUMBER_FIELDS = (
     "slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "min_party",
+    "reminder_hours",
 )
 # What an empty box means; the others left empty are refused (days_ahead: the site's default).
 EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "cancel_cutoff_minutes": 0, "min_party": 1}
@@ -77,6 +78,9 @@ class GameForm(ServiceForm):
     min_notice_minutes = StringField("Minimum notice (minutes)")
     cancel_cutoff_minutes = StringField(
         "Cancellation cut-off (minutes)", description="Customers cannot cancel or move this close to the start."
+    )
+    reminder_hours = StringField(
+        "Reminder (hours before)", description="Empty: the site's default; 0: no reminder e-mail (at most 720)."
     )
     hours_mon = StringField("Monday")
     hours_tue = StringField("Tuesday")

@@ -12,7 +12,7 @@ from flask import jsonify, request, url_for
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.csv_download import csv_response, export_range
-from bookingapp.api.serialize import booking_to_json, slot_to_json
+from bookingapp.services.serialize import booking_to_json, slot_to_json
 from bookingapp.api.staff import int_arg, sends_credentials, staff_token_required, token_actor
 from bookingapp.core.window import parse_date
 from bookingapp.errors import ValidationError

@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.maintenance.jobs import start_generation
-from bookingapp.api.serialize import game_to_json as game_json
+from bookingapp.services.serialize import game_to_json as game_json
 from bookingapp.errors import GameNotFound, ValidationError
 from bookingapp.errors import error_response
 from bookingapp.extensions import db, now
