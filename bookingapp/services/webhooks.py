@@ -218,7 +218,7 @@ def forbidden_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | N
         inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if inner is not None:
             return forbidden_kind(inner)
-    for kind in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
+    for kind in ("loopback", "unspecified", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")
     if not ip.is_global:  # shared (carrier-grade NAT), documentation and other special ranges
