@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField, TextAreaField
 
 from bookingapp.core.hours import WEEKDAYS
 from bookingapp.models import Game
 from bookingapp.services.money import to_major, to_minor
+from bookingapp.services.webhooks import EVENTS
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
 CHANGE_WORDS = {
@@ -58,6 +59,12 @@ class TokenForm(ServiceForm):
     def expires_in_days(self) -> int | str | None:
         """The days typed, as a number when they are one (the service judges the rest)."""
         return _number(self.expires_in.data)
+
+
+class WebhookForm(ServiceForm):
+    url = StringField("URL", description="Where to POST each event, e.g. https://crm.example.com/hooks/bookings.")
+    # The service judges the events (and words a refusal); the form only carries what was ticked.
+    events = SelectMultipleField("Events", choices=list(EVENTS), validate_choice=False)
 
 
 class ActionForm(FlaskForm):

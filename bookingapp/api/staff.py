@@ -56,6 +56,16 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return _int_arg(name, default, low, high)
 
 
+def cursor_arg() -> int | None:
+    """``?cursor=``: the ``next_cursor`` of the page before (an id), or None for the first page."""
+    raw = request.args.get("cursor")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({"cursor": "must be a next_cursor this API gave"}, "Bad query string.")
+    return int(raw)
+
+
 def _flag(name: str) -> bool:
     raw = request.args.get(name, "").strip().lower()
     if raw in TRUE_WORDS or raw in FALSE_WORDS:

@@ -31,7 +31,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bookingapp.errors import NotFound, ValidationError
+from bookingapp.errors import ValidationError, WebhookNotFound
 from bookingapp.models import Booking, Game, OutboxMessage, OutboxStatus, WebhookEndpoint
 from bookingapp.services import audit, outbox
 from bookingapp.services.audit import Actor
@@ -60,10 +60,6 @@ class DeliveryError(Exception):
     def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
         super().__init__(message)
         self.status, self.permanent = status, permanent
-
-
-class WebhookNotFound(NotFound):
-    code = "webhook_not_found"
 
 
 @dataclass(frozen=True)
@@ -325,9 +321,17 @@ def list_deliveries(
     return list(session.scalars(query))
 
 
-def count_deliveries(session: Session, endpoint: WebhookEndpoint) -> int:
-    return int(session.scalar(
+def deliveries_page(session: Session, endpoint: WebhookEndpoint, page: int, per_page: int) -> tuple[list[OutboxMessage], int, int]:
+    """One page (from 1, at most the last) of an endpoint's deliveries, newest first; its number; the pages."""
+    total = int(session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.endpoint_id == endpoint.id)) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.endpoint_id == endpoint.id)
+        .order_by(OutboxMessage.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows), page, pages
 
 
 def delivery_to_json(message: OutboxMessage) -> dict[str, Any]:

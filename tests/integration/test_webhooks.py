@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bookingapp.errors import SlotFull, ValidationError
+from bookingapp.errors import SlotFull, ValidationError, WebhookNotFound
 from bookingapp.extensions import db
 from bookingapp.models import AuditEvent, BookingSource, OutboxMessage, OutboxStatus
 from bookingapp.services import audit, webhooks
@@ -211,7 +211,7 @@ def test_deleting_removes_the_endpoint_and_its_log_and_is_audited(any_app, clock
     assert _deliveries() == [] and webhooks.list_endpoints(db.session) == []
     deleted = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "webhook.delete")).one()
     assert deleted.before["url"] == receiver.url and "secret" not in json.dumps(deleted.before)
-    with pytest.raises(webhooks.WebhookNotFound):
+    with pytest.raises(WebhookNotFound):
         webhooks.delete_endpoint(db.session, new.endpoint.id, actor=STAFF, now=clock.now())
 
 
