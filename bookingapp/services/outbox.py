@@ -82,7 +82,7 @@ def booking_cancelled(session: Session, booking: Booking, token: str | None, now
 
 
 def _reminder_due(booking: Booking, now: datetime) -> datetime | None:
-    own = booking.slot.game.reminder_hours  # the game's own lead; None follows the setting
+    own = booking.slot.game.reminder_hours  # the game's own lead; None follows BOOKING_REMINDER_HOURS
     hours = reminder_hours() if own is None else own
     if hours <= 0:
         return None
@@ -130,15 +130,20 @@ def on_due(callback) -> None:
     _listeners.append(callback)
 
 
+def announce_due(due: datetime) -> None:
+    """Tell the listeners a message is due at ``due`` (after a commit that made it so)."""
+    for callback in list(_listeners):
+        try:
+            callback(due)
+        except Exception:  # a deliverer's memo must never fail a booking that committed
+            pass
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     due = session.info.pop(_DUE_KEY, None)
     if due is not None:
-        for callback in list(_listeners):
-            try:
-                callback(due)
-            except Exception:  # a deliverer's memo must never fail a booking that committed
-                pass
+        announce_due(due)
 
 
 @event.listens_for(Session, "after_rollback")

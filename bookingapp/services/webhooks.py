@@ -35,6 +35,7 @@ from bookingapp.errors import ValidationError, WebhookNotFound
 from bookingapp.models import Booking, Game, OutboxMessage, OutboxStatus, WebhookEndpoint
 from bookingapp.services import audit, outbox
 from bookingapp.services.audit import Actor
+from bookingapp.services.delivery import DeliveryError
 from bookingapp.services.serialize import booking_to_json, game_to_json
 
 BOOKING_CONFIRMED = "booking.confirmed"
@@ -52,14 +53,6 @@ MAX_PAGE = 500
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Name lookups run here so that one can be given up on: getaddrinfo itself has no timeout.
 _lookups = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
-
-
-class DeliveryError(Exception):
-    """Stand-in for the deliverer's error until it lands: a failed attempt, with its HTTP status."""
-
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
-        super().__init__(message)
-        self.status, self.permanent = status, permanent
 
 
 @dataclass(frozen=True)
