@@ -309,3 +309,65 @@ class TestPrivateAddresses:
         with pytest.raises(webhooks.DeliveryError) as refused:
             webhooks.post(row, clock.now())
         assert "loopback address" in str(refused.value) and receiver.requests == []
+
+
+# -- through the deliverer -------------------------------------------------------------------
+
+
+def test_the_deliverer_posts_a_booking_once_and_records_the_answer(any_app, clock, make_game, receiver):
+    from bookingapp.services.delivery import deliver_due
+
+    game = make_game()
+    fill(game, clock)
+    new = _register(receiver.url, ["booking.confirmed"])
+    _book(slot_at(game, DAY_AFTER), clock, email="", source=BookingSource.STAFF)  # no email: the webhook alone
+    assert deliver_due(clock.now()).sent == 1
+    assert deliver_due(clock.now()).total == 0
+    [got] = receiver.requests
+    [row] = _deliveries()
+    assert got.signed_by(new.secret) and got.headers["X-Bookingapp-Delivery"] == row.message_id
+    assert row.status is OutboxStatus.SENT and row.response_status == 200 and row.attempts == 1
+    assert row.sent_at == clock.now()
+
+
+@pytest.mark.parametrize("failure", [500, "stall"])
+def test_a_failed_post_is_retried_after_the_backoff_and_then_delivered(any_app, clock, make_game, receiver,
+                                                                       monkeypatch, failure):
+    from bookingapp.services.delivery import deliver_due
+
+    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 0.3)  # the stalled receiver need not be waited on 10 s
+    game = make_game()
+    fill(game, clock)
+    new = _register(receiver.url, ["booking.confirmed"])
+    _book(slot_at(game, DAY_AFTER), clock)
+    receiver.answers = [failure]
+    assert deliver_due(clock.now()).retried == 1
+    [row] = _deliveries()
+    assert row.status is OutboxStatus.PENDING and row.next_attempt_at == clock.now() + timedelta(minutes=1)
+    assert row.response_status == (500 if failure == 500 else None)
+    assert ("HTTP 500" if failure == 500 else "no answer within 0.3 s") in row.last_error
+    clock.advance(timedelta(seconds=59))
+    assert deliver_due(clock.now()).total == 0  # not yet
+    clock.advance(timedelta(seconds=1))
+    assert deliver_due(clock.now()).sent == 1
+    [row] = _deliveries()
+    assert row.status is OutboxStatus.SENT and row.response_status == 200 and row.attempts == 2
+    first, second = receiver.requests
+    assert first.headers["X-Bookingapp-Delivery"] == second.headers["X-Bookingapp-Delivery"]
+    assert second.signed_by(new.secret) and second.signed_at == int(clock.now().timestamp())
+
+
+def test_an_endpoint_that_keeps_failing_is_marked_failed_after_the_last_backoff(any_app, clock, make_game, receiver):
+    from bookingapp.services.delivery import deliver_due
+
+    game = make_game()
+    fill(game, clock)
+    _register(receiver.url, ["game.updated"])
+    update_game(db.session, game, {"capacity": 6}, now=clock.now(), default_days=7)
+    receiver.answers = [502] * 6
+    for wait in (0, 60, 300, 1800, 7200, 43200):
+        clock.advance(timedelta(seconds=wait))
+        assert deliver_due(clock.now()).total == 1
+    [row] = _deliveries()
+    assert row.status is OutboxStatus.FAILED and row.attempts == 6 and row.response_status == 502
+    assert len(receiver.requests) == 6
