@@ -77,6 +77,19 @@ def env_rate_limit(name: str, default: str) -> str:
     return value
 
 
+def check_mail_url(raw: str | None, name: str = "MAIL_URL") -> str | None:
+    """MAIL_URL as given when it names an SMTP server; None when unset (messages become .eml files)."""
+    if raw is None or not raw.strip():
+        return None
+    from bookingapp.core.mailurl import parse_mail_url
+
+    try:
+        parse_mail_url(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={exc}") from None
+    return raw.strip()
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
@@ -113,11 +126,16 @@ class Config:
     # Messages about bookings: a reminder this many hours before the start (0: none);
     # SMTP from MAIL_URL (unset: .eml files under instance/mail/), sent as MAIL_FROM.
     BOOKING_REMINDER_HOURS = env_int("BOOKING_REMINDER_HOURS", 24, low=0, high=24 * 30)
-    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_URL = check_mail_url(os.environ.get("MAIL_URL"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "bookings@localhost")
     # The site's address for links in messages (they are built outside any request).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Due messages are sent after responses, in the background; each worker looks at the
+    # shared next due time (messages other workers wrote) every OUTBOX_RECHECK_SECONDS.
     OUTBOX_DELIVERY_ENABLED = env_bool("OUTBOX_DELIVERY_ENABLED", True)
+    OUTBOX_RECHECK_SECONDS = env_int("OUTBOX_RECHECK_SECONDS", 5, low=1, high=3600)
+    # Webhook URLs that resolve to loopback, private or link-local addresses are refused unless true.
+    WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -139,7 +157,10 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "bookingapp-test")
     SLOTS_MAINTENANCE_ENABLED = False
+    OUTBOX_DELIVERY_ENABLED = False  # the delivery tests turn it on, with their own SMTP server
     WTF_CSRF_ENABLED = True
     # Tests book many times from one address; the limits' own tests turn them on.
     BOOKING_RATE_LIMIT = ""
     BOOKING_LOOKUP_RATE_LIMIT = ""
+    # The tests' webhook receivers listen on 127.0.0.1; the refusal's own tests turn this off.
+    WEBHOOK_ALLOW_PRIVATE = True

@@ -1,4 +1,4 @@
-"""The app factory: settings, extensions, blueprints, commands, the daily hook."""
+"""The app factory: settings, extensions, blueprints, commands, the daily hook, lazy delivery."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from config import Config
+from config import Config, check_mail_url
 
 from bookingapp.core.clock import Clock, clock_from_config
 from bookingapp.extensions import (
@@ -23,6 +23,7 @@ def create_app(config: type | Mapping[str, Any] | None = None, *, clock: Clock |
         app.config.from_mapping(config)
     elif config is not None:
         app.config.from_object(config)
+    app.config["MAIL_URL"] = check_mail_url(app.config.get("MAIL_URL"))  # settings given here are checked too
     _configure_logging(app)
     app.extensions["clock"] = clock or clock_from_config(app.config)
     _init_extensions(app)
@@ -79,14 +80,17 @@ def _register_blueprints(app: Flask) -> None:
 def _register_maintenance(app: Flask) -> None:
     from bookingapp.health import bp as health_bp
     from bookingapp.maintenance.hook import install_daily_hook
+    from bookingapp.maintenance.outbox import install_lazy_delivery
 
     app.register_blueprint(health_bp)
     install_daily_hook(app)
+    install_lazy_delivery(app)
 
 
 def _register_commands(app: Flask) -> None:
-    from bookingapp.cli import admin_cli, demo_cli, slots_cli
+    from bookingapp.cli import admin_cli, demo_cli, outbox_cli, slots_cli
 
     app.cli.add_command(slots_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(admin_cli)
+    app.cli.add_command(outbox_cli)

@@ -182,6 +182,21 @@ def runner(app):
 
 
 @pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port, collecting what it receives; stopped afterwards.
+
+    Point the app at it from a test module's own ``app_settings`` fixture:
+    ``return {"MAIL_URL": smtp_server.url}``.
+    """
+    from tests.smtp_server import SmtpServer
+
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def make_game():
     """Create a game through the service layer; keyword arguments override the defaults."""
     from bookingapp.extensions import db

@@ -64,10 +64,11 @@ class RedisHealth:
     swallows packets costs a request its connect timeout that often, not at every look.
     """
 
-    def __init__(self):
+    def __init__(self, user: str = "daily maintenance", fallback: str = "the database guard"):
         self._lock = threading.Lock()
         self.down = False
         self._failed_at = 0.0
+        self._user, self._fallback = user, fallback  # who says what in the warning
 
     def worth_trying(self) -> bool:
         return not self.down or time.monotonic() - self._failed_at >= REDIS_RETRY_SECONDS
@@ -78,17 +79,15 @@ class RedisHealth:
             if self.down:
                 return
             self.down = True
-        log.warning(
-            "Redis is unreachable (%s): daily maintenance falls back to the database guard "
-            "until it answers again", exc
-        )
+        log.warning("Redis is unreachable (%s): %s falls back to %s until it answers again",
+                    exc, self._user, self._fallback)
 
     def answered(self) -> None:
         with self._lock:
             if not self.down:
                 return
             self.down = False
-        log.info("Redis answers again: daily maintenance uses it")
+        log.info("Redis answers again: %s uses it", self._user)
 
 
 def wall_now() -> datetime:

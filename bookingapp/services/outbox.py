@@ -60,7 +60,7 @@ def booking_moved(session: Session, booking: Booking, old_starts_at: datetime, t
         else:
             reminder.due_at = reminder.next_attempt_at = due
             reminder.payload = {**reminder.payload, "sequence": sequence}
-            _note_due(session, due)
+            note_due(session, due)
     elif due is not None and token is not None:
         _add(session, booking, REMINDER, due, {"token": token, "sequence": sequence}, now)
 
@@ -82,7 +82,8 @@ def booking_cancelled(session: Session, booking: Booking, token: str | None, now
 
 
 def _reminder_due(booking: Booking, now: datetime) -> datetime | None:
-    hours = reminder_hours()
+    own = booking.slot.game.reminder_hours  # the game's own lead; None follows BOOKING_REMINDER_HOURS
+    hours = reminder_hours() if own is None else own
     if hours <= 0:
         return None
     due = booking.slot.starts_at - timedelta(hours=hours)
@@ -110,11 +111,12 @@ def _add(session: Session, booking: Booking, kind: str, due: datetime, payload: 
     )
     session.add(message)
     session.flush()
-    _note_due(session, due)
+    note_due(session, due)
     return message
 
 
-def _note_due(session: Session, due: datetime) -> None:
+def note_due(session: Session, due: datetime) -> None:
+    """Remember that this transaction wrote a row due at ``due``; deliverers hear of it on commit."""
     current = session.info.get(_DUE_KEY)
     session.info[_DUE_KEY] = due if current is None else min(current, due)
 
@@ -128,15 +130,20 @@ def on_due(callback) -> None:
     _listeners.append(callback)
 
 
+def announce_due(due: datetime) -> None:
+    """Tell the listeners a message is due at ``due`` (after a commit that made it so)."""
+    for callback in list(_listeners):
+        try:
+            callback(due)
+        except Exception:  # a deliverer's memo must never fail a booking that committed
+            pass
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     due = session.info.pop(_DUE_KEY, None)
     if due is not None:
-        for callback in list(_listeners):
-            try:
-                callback(due)
-            except Exception:  # a deliverer's memo must never fail a booking that committed
-                pass
+        announce_due(due)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -99,3 +99,18 @@ def test_reminders_off(app, clock, make_game):
     fill(game, clock)
     _book(slot_at(game, DAY_AFTER), clock)
     assert [kind for kind, _, _ in _messages()] == ["booking.confirmed"]
+
+
+@pytest.mark.parametrize("own, due", [
+    (None, DAY_AFTER - timedelta(hours=24)),  # BOOKING_REMINDER_HOURS
+    (2, DAY_AFTER - timedelta(hours=2)),
+    (0, None),  # this game sends none
+])
+def test_a_games_own_reminder_lead_wins_over_the_setting(app, clock, make_game, own, due):
+    game = make_game()
+    game.reminder_hours = own
+    db.session.commit()
+    fill(game, clock)
+    _book(slot_at(game, DAY_AFTER), clock)
+    reminders = [when for kind, _, when in _messages() if kind == "booking.reminder"]
+    assert reminders == ([] if due is None else [due])

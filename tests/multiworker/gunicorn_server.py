@@ -1,5 +1,5 @@
 """A real gunicorn serving the app from this test session's database, with a shared file clock
-(or the real one) and the daily hook on (or off)."""
+(or the real one), the daily hook on (or off) and lazy delivery to a test's SMTP server (or off)."""
 from __future__ import annotations
 
 import os
@@ -27,7 +27,8 @@ class Gunicorn:
     """One gunicorn master with its workers, its log, its clock file and its Redis prefix."""
 
     def __init__(
-        self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL, file_clock: bool = True, maintenance: bool = True
+        self, tmp_path: Path, pg_url: str, *, redis_url: str = REDIS_URL, file_clock: bool = True, maintenance: bool = True,
+        mail_url: str | None = None,
     ):
         self.tmp_path = tmp_path
         self.clock_file = tmp_path / "now"
@@ -47,6 +48,10 @@ class Gunicorn:
             "BOOKING_RATE_LIMIT": "",  # the tests book many times from one address
             "BOOKING_LOOKUP_RATE_LIMIT": "",
             "PGAPPNAME": GUNICORN_APP_NAME,  # so a test can tell the workers' connections apart
+            # Lazy delivery only where a test gives it an SMTP server (else it would write .eml files).
+            "OUTBOX_DELIVERY_ENABLED": "true" if mail_url else "false",
+            "OUTBOX_RECHECK_SECONDS": "1",
+            "MAIL_URL": mail_url or "",
         }
         if file_clock:  # set_clock() must then write the file before start()
             self.env["SLOTS_CLOCK_FILE"] = str(self.clock_file)

@@ -1,0 +1,73 @@
+"""A real SMTP server for the tests: aiosmtpd on a free local port, keeping what it receives.
+
+``refuse(451)`` (or 550) makes it answer every message with that code until ``accept()``;
+``stop()`` and ``start()`` take it down and bring it back on the same port, so the app's
+MAIL_URL stays right. Messages come back parsed (``email.policy.default``).
+"""
+from __future__ import annotations
+
+import threading
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+REPLIES = {451: "451 4.3.0 Try again later", 550: "550 5.7.1 Refused by the test server"}
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer):
+        self.server = server
+
+    async def handle_DATA(self, _server, _session, envelope):
+        with self.server.lock:
+            if self.server.refusing is not None:
+                self.server.refused += 1
+                return REPLIES[self.server.refusing]
+            self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.server.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 OK"
+
+
+class SmtpServer:
+    """One aiosmtpd Controller at ``127.0.0.1:port``; ``url`` is the app's MAIL_URL for it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.lock = threading.Lock()
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refusing: int | None = None
+        self.refused = 0
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        if self._controller is None:
+            self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def refuse(self, code: int = 451) -> None:
+        """Answer every message with ``code`` (451: try later; 550: refused for good)."""
+        self.refusing = code
+
+    def accept(self) -> None:
+        self.refusing = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages received for ``address``, in arrival order."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] and address in str(m["To"])]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.envelopes.clear()
