@@ -43,4 +43,4 @@ def _admins_only():
     return render_template("admin/forbidden.html", message=message), 403
 
 
-from bookingapp.admin import auth, bookings, routes, tokens, users  # noqa: E402,F401  (registers the views on bp)
+from bookingapp.admin import auth, bookings, outbox, routes, tokens, users  # noqa: E402,F401  (registers the views on bp)
