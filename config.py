@@ -134,6 +134,8 @@ class Config:
     # shared next due time (messages other workers wrote) every OUTBOX_RECHECK_SECONDS.
     OUTBOX_DELIVERY_ENABLED = env_bool("OUTBOX_DELIVERY_ENABLED", True)
     OUTBOX_RECHECK_SECONDS = env_int("OUTBOX_RECHECK_SECONDS", 5, low=1, high=3600)
+    # Webhook URLs that resolve to loopback, private or link-local addresses are refused unless true.
+    WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -160,3 +162,5 @@ class TestConfig(Config):
     # Tests book many times from one address; the limits' own tests turn them on.
     BOOKING_RATE_LIMIT = ""
     BOOKING_LOOKUP_RATE_LIMIT = ""
+    # The tests' webhook receivers listen on 127.0.0.1; the refusal's own tests turn this off.
+    WEBHOOK_ALLOW_PRIVATE = True

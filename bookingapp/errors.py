@@ -66,6 +66,10 @@ class BookingNotFound(NotFound):
     code = "booking_not_found"
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+
 class SlotFull(Conflict):
     """Not enough seats are free right now (another booking may free them later)."""
 

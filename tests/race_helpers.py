@@ -46,6 +46,7 @@ def wait_until_waiting_on_a_lock_or_done(thread: threading.Thread) -> None:
             waiting = watcher.scalar(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
             ))
+            watcher.rollback()  # pg_stat_activity is a snapshot per transaction: take a fresh one each look
             thread.join(timeout=0.05)
             if waiting or not thread.is_alive():
                 return

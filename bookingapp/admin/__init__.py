@@ -10,11 +10,12 @@ from bookingapp.extensions import login_manager
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OPEN_ENDPOINTS = {"admin.login"}
-# What a desk login may not do: edit games, manage staff users or API tokens.
+# What a desk login may not do: edit games, manage staff users, API tokens or webhooks.
 ADMIN_ENDPOINTS = {
     "admin.new_game", "admin.edit_game", "admin.toggle_active", "admin.confirm_deactivate", "admin.start_job",
     "admin.tokens", "admin.create_token", "admin.revoke_token",
     "admin.users", "admin.create_user", "admin.set_user_active", "admin.reset_password",
+    "admin.webhooks_page", "admin.create_webhook", "admin.webhook_page", "admin.deactivate_webhook", "admin.delete_webhook",
 }
 
 login_manager.login_view = "admin.login"
@@ -43,4 +44,4 @@ def _admins_only():
     return render_template("admin/forbidden.html", message=message), 403
 
 
-from bookingapp.admin import auth, bookings, outbox, routes, tokens, users  # noqa: E402,F401  (registers the views on bp)
+from bookingapp.admin import auth, bookings, outbox, routes, tokens, users, webhooks  # noqa: E402,F401  (registers the views on bp)

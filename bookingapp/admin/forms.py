@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField, TextAreaField
 
 from bookingapp.core.hours import WEEKDAYS
 from bookingapp.models import Game
 from bookingapp.services.money import to_major, to_minor
+from bookingapp.services.webhooks import EVENTS
 
 BOOKING_MODES = (("shared", "Shared: each booking takes its seats"), ("private", "Private: one group takes the whole slot"))
 CHANGE_WORDS = {
@@ -22,6 +23,7 @@ PRICE_PER = (("session", "Per session (one price whatever the group)"), ("player
 _AMOUNT = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,3})?")
 NUMBER_FIELDS = (
     "slot_minutes", "gap_minutes", "capacity", "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "min_party",
+    "reminder_hours",
 )
 # What an empty box means; the others left empty are refused (days_ahead: the site's default).
 EMPTY_MEANS = {"gap_minutes": 0, "min_notice_minutes": 0, "cancel_cutoff_minutes": 0, "min_party": 1}
@@ -59,6 +61,12 @@ class TokenForm(ServiceForm):
         return _number(self.expires_in.data)
 
 
+class WebhookForm(ServiceForm):
+    url = StringField("URL", description="Where to POST each event, e.g. https://crm.example.com/hooks/bookings.")
+    # The service judges the events (and words a refusal); the form only carries what was ticked.
+    events = SelectMultipleField("Events", choices=list(EVENTS), validate_choice=False)
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
@@ -77,6 +85,9 @@ class GameForm(ServiceForm):
     min_notice_minutes = StringField("Minimum notice (minutes)")
     cancel_cutoff_minutes = StringField(
         "Cancellation cut-off (minutes)", description="Customers cannot cancel or move this close to the start."
+    )
+    reminder_hours = StringField(
+        "Reminder (hours before)", description="Empty: the site's default; 0: no reminder e-mail (at most 720)."
     )
     hours_mon = StringField("Monday")
     hours_tue = StringField("Tuesday")

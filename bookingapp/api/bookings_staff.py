@@ -12,8 +12,8 @@ from flask import jsonify, request, url_for
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.csv_download import csv_response, export_range
-from bookingapp.api.serialize import booking_to_json, slot_to_json
-from bookingapp.api.staff import int_arg, sends_credentials, staff_token_required, token_actor
+from bookingapp.services.serialize import booking_to_json, slot_to_json
+from bookingapp.api.staff import cursor_arg, int_arg, sends_credentials, staff_token_required, token_actor
 from bookingapp.core.window import parse_date
 from bookingapp.errors import ValidationError
 from bookingapp.extensions import db, now
@@ -41,15 +41,6 @@ def _only(body: dict, allowed: set[str]) -> dict:
     return body
 
 
-def _cursor() -> int | None:
-    raw = request.args.get("cursor")
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ValidationError({"cursor": "must be a next_cursor this API gave"}, "Bad query string.")
-    return int(raw)
-
-
 def _booking_filter() -> BookingFilter:
     args, problems = request.args, {}
     day = None
@@ -71,7 +62,7 @@ def _booking_filter() -> BookingFilter:
 def list_bookings_api():
     """Bookings, newest first, filtered by local date, game, text and status; paged by cursor."""
     limit = int_arg("limit", 100, 1, MAX_LIMIT)
-    found = list_bookings(db.session, _booking_filter(), limit=limit + 1, before_id=_cursor())
+    found = list_bookings(db.session, _booking_filter(), limit=limit + 1, before_id=cursor_arg())
     page = found[:limit]
     next_cursor = str(page[-1].id) if len(found) > limit else None
     return jsonify({"bookings": [booking_to_json(b) for b in page], "next_cursor": next_cursor})
@@ -172,7 +163,7 @@ def _game_uuid(raw: str):
 def audit_api():
     """Audit rows, newest first, paged by cursor (?limit=1..500)."""
     limit = int_arg("limit", 100, 1, MAX_LIMIT)
-    events = audit.list_events(db.session, AuditFilter(), limit=limit + 1, before_id=_cursor())
+    events = audit.list_events(db.session, AuditFilter(), limit=limit + 1, before_id=cursor_arg())
     page = events[:limit]
     next_cursor = str(page[-1].id) if len(events) > limit else None
     return jsonify({"events": [event_to_json(e) for e in page], "next_cursor": next_cursor})

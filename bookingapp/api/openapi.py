@@ -63,6 +63,8 @@ GAME = _obj({
     "price": {"type": "integer", "minimum": 0, "description": "In the currency's minor units (cents); paid at the venue."},
     "currency": {"type": "string", "description": "ISO 4217, e.g. EUR"}, "price_per": {"enum": ["player", "session"]},
     "location": {"type": "string"}, "instructions": {"type": "string"},
+    "reminder_hours": {"type": ["integer", "null"], "minimum": 0, "maximum": 720,
+                       "description": "Hours before the start the reminder is sent; null: the site's setting, 0: none."},
 }, ("id", "slug", "name", "timezone", "slot_minutes", "capacity", "booking_mode", "weekly_hours", "is_active",
     "price", "currency", "price_per"))
 GAME_INPUT = {"type": "object", "description": "A game's settings, as in Game (id and slug optional)."}
@@ -82,6 +84,20 @@ BOOKING = _obj({
 SLOT = _obj({"id": {"type": "integer"}, "game_id": {"type": "string"}, "starts_at": DATE_TIME, "ends_at": DATE_TIME,
              "capacity": {"type": "integer"}, "booked": {"type": "integer"}, "blocked": {"type": "boolean"},
              "block_reason": NULLABLE_STRING}, ("id", "capacity", "booked", "blocked"))
+WEBHOOK_EVENTS = {"type": "array", "items": {"enum": ["booking.confirmed", "booking.moved", "booking.cancelled",
+                                                     "game.created", "game.updated"]}}
+WEBHOOK = _obj({"id": {"type": "integer"}, "url": {"type": "string"}, "events": WEBHOOK_EVENTS,
+                "active": {"type": "boolean"}, "created_at": DATE_TIME,
+                "last_response_status": {"type": ["integer", "null"], "description": "Only in the list."},
+                "secret": {"type": "string", "description": "Only in the answer that registered it."}},
+               ("id", "url", "events", "active", "created_at"))
+DELIVERY = _obj({"id": {"type": "integer"}, "event": {"type": "string"}, "delivery_id": {"type": "string"},
+                 "event_id": NULLABLE_STRING, "status": {"enum": ["pending", "sent", "failed", "dropped"]},
+                 "attempts": {"type": "integer"}, "response_status": {"type": ["integer", "null"]},
+                 "last_error": NULLABLE_STRING, "created_at": DATE_TIME,
+                 "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                 "sent_at": {"type": ["string", "null"], "format": "date-time"}},
+                ("id", "event", "delivery_id", "status", "attempts", "response_status", "last_error", "created_at"))
 ERROR = _obj({"error": _obj({"code": {"type": "string"}, "message": {"type": "string"},
                              "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
                             ("code", "message", "fields"))}, ("error",))
@@ -94,7 +110,7 @@ SLOT_ID = _param("slot_id", "path", {"type": "integer"})
 
 
 def _paths() -> dict[str, Any]:
-    return {**_game_paths(), **_booking_paths(), **_staff_paths()}
+    return {**_game_paths(), **_booking_paths(), **_staff_paths(), **_webhook_paths()}
 
 
 def _game_paths() -> dict[str, Any]:
@@ -184,6 +200,27 @@ def _staff_paths() -> dict[str, Any]:
     }
 
 
+def _webhook_paths() -> dict[str, Any]:
+    webhook, webhook_id = _ref("Webhook"), _param("webhook_id", "path", {"type": "string"})
+    return {
+        "/api/webhooks": {
+            "get": _operation("Every webhook endpoint, newest first (no secrets)", {"200": _answer("Webhooks", _obj(
+                {"webhooks": {"type": "array", "items": webhook}}, ("webhooks",)))}, security=STAFF),
+            "post": _operation(
+                "Register an endpoint for events; 422 for a bad or private URL or unknown events",
+                {"201": _answer("The endpoint and its signing secret (shown this once)", webhook)},
+                body=_obj({"url": {"type": "string", "maxLength": 2000}, "events": WEBHOOK_EVENTS}, ("url", "events")),
+                security=STAFF),
+        },
+        "/api/webhooks/{webhook_id}": {"delete": _operation(
+            "Remove an endpoint and its delivery log", {"204": _answer("Removed")}, params=[webhook_id], security=STAFF)},
+        "/api/webhooks/{webhook_id}/deliveries": {"get": _operation(
+            "An endpoint's deliveries, newest first", {"200": _answer("Deliveries", _obj(
+                {"deliveries": {"type": "array", "items": _ref("Delivery")}, "next_cursor": NULLABLE_STRING},
+                ("deliveries", "next_cursor")))}, params=[webhook_id, *CURSOR], security=STAFF)},
+    }
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
@@ -192,7 +229,8 @@ def document() -> dict[str, Any]:
                  "description": "Games, their slots and bookings; staff calls take Authorization: Bearer <token>."},
         "paths": _paths(),
         "components": {
-            "schemas": {"Game": GAME, "Booking": BOOKING, "Slot": SLOT, "Error": ERROR},
+            "schemas": {"Game": GAME, "Booking": BOOKING, "Slot": SLOT, "Webhook": WEBHOOK,
+                        "Delivery": DELIVERY, "Error": ERROR},
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.api import bookings_staff
-from bookingapp.api.serialize import booking_to_json, game_to_json
+from bookingapp.services.serialize import booking_to_json, game_to_json
 from bookingapp.api.staff import int_arg, sends_credentials
 from bookingapp.core.window import local_today, parse_date
 from bookingapp.errors import ValidationError

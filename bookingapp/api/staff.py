@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request
 from bookingapp.api import bp
 from bookingapp.api.body import json_object
 from bookingapp.maintenance.jobs import start_generation
-from bookingapp.api.serialize import game_to_json as game_json
+from bookingapp.services.serialize import game_to_json as game_json
 from bookingapp.errors import GameNotFound, ValidationError
 from bookingapp.errors import error_response
 from bookingapp.extensions import db, now
@@ -54,6 +54,16 @@ def token_actor() -> Actor:
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query argument within ``low..high``, or a 422 naming it."""
     return _int_arg(name, default, low, high)
+
+
+def cursor_arg() -> int | None:
+    """``?cursor=``: the ``next_cursor`` of the page before (an id), or None for the first page."""
+    raw = request.args.get("cursor")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({"cursor": "must be a next_cursor this API gave"}, "Bad query string.")
+    return int(raw)
 
 
 def _flag(name: str) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.errors import ValidationError
 from bookingapp.models import Attendance, Booking
-from bookingapp.services import audit, outbox
+from bookingapp.services import audit, outbox, webhooks
 from bookingapp.services.audit import Actor
 from bookingapp.services.booking_input import clean_note
 from bookingapp.services.bookings import booking_facts, cancel_once
@@ -25,6 +25,7 @@ def cancel_as_staff(session: Session, reference: object, actor: Actor, now: date
             session.refresh(booking)
             _record(session, actor, "booking.cancel", booking, before, now)
             outbox.booking_cancelled(session, booking, None, now, by_venue=True)
+            webhooks.booking_event(session, webhooks.BOOKING_CANCELLED, booking, now)
         session.commit()
     except BaseException:
         session.rollback()

@@ -21,7 +21,7 @@ from bookingapp.core.window import local_days_bounds
 from bookingapp.errors import BadCancelToken, BookingNotFound, SlotClosed, SlotFull, SlotNotFound
 from bookingapp.extensions import insert_for
 from bookingapp.models import Attendance, Booking, BookingMode, BookingStatus, Game, Slot
-from bookingapp.services import audit, outbox
+from bookingapp.services import audit, outbox, webhooks
 from bookingapp.services.audit import Actor
 from bookingapp.services.booking_input import BookingRequest, check_party_fits, clean_booking_request
 from bookingapp.services.slots import offered_slots, slot_is_offered
@@ -147,6 +147,7 @@ def book_slot(
         token = tokens.new_cancel_token()
         booking_id = _insert_booking(session, slot.id, game, request, tokens.hash_token(token), now)
         outbox.booking_confirmed(session, session.get(Booking, booking_id), token, now)
+        webhooks.booking_event(session, webhooks.BOOKING_CONFIRMED, session.get(Booking, booking_id), now)
         if actor is not None:
             audit.record(session, actor, audit.Change("booking.create", "booking", _reference(session, booking_id),
                                                       after=booking_facts(session.get(Booking, booking_id))), now)
@@ -286,6 +287,7 @@ def cancel_booking(session: Session, reference: object, token: object, now: date
             raise SlotClosed("This session starts too soon to be cancelled online; please call the venue.")
         if cancel_once(session, booking, now):
             outbox.booking_cancelled(session, booking, str(token), now, by_venue=False)
+            webhooks.booking_event(session, webhooks.BOOKING_CANCELLED, booking, now)
         session.commit()
     except BaseException:
         session.rollback()

@@ -15,8 +15,9 @@ from babel.numbers import list_currencies
 
 from bookingapp.core import hours
 from bookingapp.errors import SlugTaken, ValidationError
+from bookingapp.extensions import now as clock_now
 from bookingapp.models import BookingMode, Game, PricePer
-from bookingapp.services import audit
+from bookingapp.services import audit, webhooks
 from bookingapp.services.audit import Actor
 
 # A tuple, not a set: a JSON list or object sent as the mode must be refused, not raise TypeError.
@@ -38,11 +39,14 @@ INT_LIMITS = {
     "cancel_cutoff_minutes": (0, 60 * 24 * 30),
     "min_party": (1, 500),
     "price": (0, 100_000_000),  # minor units: up to a million euros
+    "reminder_hours": (0, 720),  # None: BOOKING_REMINDER_HOURS; 0: no reminder
 }
+NULLABLE = ("days_ahead", "reminder_hours")  # None means "the site's setting"
 DEFAULTS = {
     "description": "",
     "gap_minutes": 0,
     "days_ahead": None,
+    "reminder_hours": None,
     "min_notice_minutes": 0,
     "cancel_cutoff_minutes": 0,
     "booking_mode": BookingMode.SHARED.value,
@@ -59,7 +63,7 @@ DEFAULTS = {
 FIELDS = (
     "name", "slug", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
     "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours",
-    "closures", "is_active", "price", "currency", "price_per", "location", "instructions",
+    "closures", "is_active", "price", "currency", "price_per", "location", "instructions", "reminder_hours",
 )
 
 
@@ -164,7 +168,7 @@ def _has_control(text: str, allowed: str = "") -> bool:
 def _check_numbers(data, clean, problems) -> None:
     for name, (low, high) in INT_LIMITS.items():
         value = data.get(name)
-        if value is None and name == "days_ahead":
+        if value is None and name in NULLABLE:
             clean[name] = None
         elif isinstance(value, bool) or not isinstance(value, int):
             problems[name] = "must be a whole number"
@@ -213,14 +217,19 @@ def create_game(session: Session, data: Mapping[str, Any], *, actor: Actor | Non
         raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"})
     game = Game(**fields)
     session.add(game)
-    if actor is not None:
-        session.flush()
-        audit.record(session, actor, audit.Change("game.create", "game", str(game.id), after=game_facts(game)), now)
+    now = now or clock_now()
     try:
+        session.flush()
+        if actor is not None:
+            audit.record(session, actor, audit.Change("game.create", "game", str(game.id), after=game_facts(game)), now)
+        webhooks.game_event(session, webhooks.GAME_CREATED, game, now)
         session.commit()
     except IntegrityError:  # a concurrent create took the slug first
         session.rollback()
         raise SlugTaken(f"the slug {fields['slug']!r} is taken", {"slug": "is taken"}) from None
+    except BaseException:
+        session.rollback()
+        raise
     return game
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.errors import BookingCancelled, BookingChanged, SlotClosed, ValidationError
 from bookingapp.models import Booking, BookingStatus, Slot
-from bookingapp.services import audit, outbox
+from bookingapp.services import audit, outbox, webhooks
 from bookingapp.services.audit import Actor
 from bookingapp.services.booking_input import MAX_SLOT_ID, check_party_fits
 from bookingapp.services.bookings import (
@@ -95,6 +95,7 @@ def _move(session: Session, booking: Booking, slot_id: int, request: MoveRequest
     session.execute(update(_SLOTS).where(_SLOTS.c.id == old_slot_id).values(booked=_SLOTS.c.booked - booking.party_size))
     session.refresh(booking)
     outbox.booking_moved(session, booking, old_starts_at, None if by_staff else str(request.token), now)
+    webhooks.booking_event(session, webhooks.BOOKING_MOVED, booking, now)
     if by_staff:
         audit.record(session, request.actor, audit.Change(
             "booking.move", "booking", booking.reference, {"slot_id": before["slot_id"]}, {"slot_id": slot_id}

@@ -60,7 +60,7 @@ def booking_moved(session: Session, booking: Booking, old_starts_at: datetime, t
         else:
             reminder.due_at = reminder.next_attempt_at = due
             reminder.payload = {**reminder.payload, "sequence": sequence}
-            _note_due(session, due)
+            note_due(session, due)
     elif due is not None and token is not None:
         _add(session, booking, REMINDER, due, {"token": token, "sequence": sequence}, now)
 
@@ -111,11 +111,12 @@ def _add(session: Session, booking: Booking, kind: str, due: datetime, payload: 
     )
     session.add(message)
     session.flush()
-    _note_due(session, due)
+    note_due(session, due)
     return message
 
 
-def _note_due(session: Session, due: datetime) -> None:
+def note_due(session: Session, due: datetime) -> None:
+    """Remember that this transaction wrote a row due at ``due``; deliverers hear of it on commit."""
     current = session.info.get(_DUE_KEY)
     session.info[_DUE_KEY] = due if current is None else min(current, due)
 

@@ -20,7 +20,7 @@ from bookingapp.errors import SlugTaken
 from bookingapp.models import Booking, Game, Slot
 from bookingapp.services.bulk import write_rows
 from bookingapp.services.checks import forget_game_check
-from bookingapp.services import audit
+from bookingapp.services import audit, webhooks
 from bookingapp.services.audit import Actor
 from bookingapp.services.games import game_facts, validate_game
 
@@ -65,6 +65,8 @@ def update_game(
         game.generated_through = max(game.generated_through or horizon.last, horizon.last)
     if actor is not None:
         _audit_edit(session, actor, game, before, now)
+    if game_facts(game) != before:
+        webhooks.game_event(session, webhooks.GAME_UPDATED, game, now)
     session.commit()
     forget_game_check(game)
     return plan

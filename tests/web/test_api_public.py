@@ -14,7 +14,7 @@ TEN = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
 GAME_FIELDS = {
     "id", "slug", "name", "description", "timezone", "slot_minutes", "gap_minutes", "capacity",
     "days_ahead", "min_notice_minutes", "cancel_cutoff_minutes", "booking_mode", "min_party", "weekly_hours", "closures", "is_active",
-    "price", "currency", "price_per", "location", "instructions",
+    "price", "currency", "price_per", "location", "instructions", "reminder_hours",
 }
 
 

@@ -1,4 +1,4 @@
-"""The JSON form of a game, shared by the public and the staff API."""
+"""The JSON form of games, bookings and slots: shared by the API and the webhooks that tell of them."""
 from __future__ import annotations
 
 from typing import Any
@@ -31,6 +31,7 @@ def game_to_json(game: Game) -> dict[str, Any]:
         "price_per": game.price_per.value,
         "location": game.location,
         "instructions": game.instructions,
+        "reminder_hours": game.reminder_hours,
     }
 
 
