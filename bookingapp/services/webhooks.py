@@ -152,6 +152,8 @@ def _target(url: object, address: str = "") -> Target:
     host = parts.hostname or ""
     if not host:
         raise ValidationError({"url": "must name a host, e.g. https://example.com/hooks"})
+    if port == 0:
+        raise ValidationError({"url": "must not name port 0"})
     if _ip(host) is None and not _valid_name(host):
         raise ValidationError({"url": f"has a host name that is not valid: {host[:100]}"})
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -252,6 +252,8 @@ def test_registering_refuses_bad_urls_and_events_with_clear_messages(any_app):
         ("", ["booking.confirmed"], "url", "is required"),
         ("http://exa mple.com/", ["booking.confirmed"], "url", "spaces"),
         ("http://host:99999/", ["booking.confirmed"], "url", "not a valid URL"),
+        ("http://[::1/", ["booking.confirmed"], "url", "not a valid URL"),
+        ("http://127.0.0.1:0/", ["booking.confirmed"], "url", "port 0"),
         ("http://-bad-.example/", ["booking.confirmed"], "url", "not valid"),
         ("http://" + "a" * 2000 + ".com/", ["booking.confirmed"], "url", "at most 2000"),
         ("http://no-such-host.invalid/", ["booking.confirmed"], "url", "does not resolve"),
