@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from bookingapp.admin import bp
 from bookingapp.admin.forms import ActionForm
+from bookingapp.admin.links import LinkPattern
 from bookingapp.core.window import parse_date
 from bookingapp.errors import DomainError
 from bookingapp.extensions import db, now
@@ -60,8 +61,17 @@ def day_sheet_page():
     day = query.day or (sheet[0].day if sheet else None)
     return render_template(
         "admin/day_sheet.html", sheet=sheet, query=query, day=day, one_day=timedelta(days=1),
-        action_form=ActionForm(), games_per_page=50, now=now(),
+        links=_sheet_links(), games_per_page=50, now=now(),
     )
+
+
+def _sheet_links() -> dict[str, LinkPattern]:
+    """The day sheet's per-row links, each asked of the router once a page."""
+    return {
+        "slot": LinkPattern.of("admin.slot_page", "slot_id", int),
+        "booking": LinkPattern.of("admin.booking_page", "reference"),
+        "attendance": LinkPattern.of("admin.attendance_page", "reference"),
+    }
 
 
 @bp.get("/bookings.csv")

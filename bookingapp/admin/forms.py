@@ -68,7 +68,15 @@ class WebhookForm(ServiceForm):
 
 
 class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
+    """A button that changes something: only the CSRF token.
+
+    A page holds several such forms (a booking's cancel, move and attendance), so its
+    hidden token is rendered without an id: one id would name several elements.
+    """
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            return super().render_field(field, {"id": False, **render_kw})
 
 
 class GameForm(ServiceForm):

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import Row, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from bookingapp.core import tokens
@@ -25,9 +25,23 @@ MAX_QUERY = 120
 
 @dataclass(frozen=True)
 class SheetSlot:
-    slot: Slot
+    """One slot of the sheet and its bookings, as plain read-only rows (``SLOT_COLUMNS``, ``BOOKING_COLUMNS``)."""
+
+    slot: Row
     off_schedule: bool
-    bookings: list[Booking]
+    bookings: list[Row]
+
+
+# What the sheet shows of a slot and of a booking: read as rows, not ORM objects (a busy
+# day is hundreds of each, and the page only reads them).
+SLOT_COLUMNS = (
+    Slot.id, Slot.game_id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked, Slot.blocked, Slot.block_reason,
+)
+BOOKING_COLUMNS = (
+    Booking.id, Booking.slot_id, Booking.reference, Booking.customer_name, Booking.email, Booking.phone,
+    Booking.party_size, Booking.status, Booking.source, Booking.attendance, Booking.note,
+    (Booking.status == BookingStatus.CANCELLED).label("is_cancelled"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,12 +63,20 @@ class SheetQuery:
 
 
 def day_sheet(session: Session, query: SheetQuery, now: datetime) -> list[GameDay]:
-    """Each game's slots of the day (by start) with their bookings (by creation), games by name."""
+    """Each game's slots of the day (by start) with their bookings (by creation), games by name.
+
+    Three queries whatever the page holds: its games, their slots of the day, those slots' bookings.
+    """
     games = _sheet_games(session, query)
     days = {g.id: query.day or local_today(now, g.timezone) for g in games}
-    bounds = {g.id: local_days_bounds(g.timezone, days[g.id], days[g.id]) for g in games}
-    slots_by_game = _slots_of_days(session, bounds)
-    bookings = _bookings_of(session, [s.id for slots in slots_by_game.values() for s in slots])
+    day_range = _day_range(games, days)
+    slots_by_game: dict[uuid.UUID, list[Row]] = {}
+    for slot in session.execute(select(*SLOT_COLUMNS).where(day_range).order_by(Slot.game_id, Slot.starts_at)):
+        slots_by_game.setdefault(slot.game_id, []).append(slot)
+    bookings: dict[int, list[Row]] = {}
+    statement = select(*BOOKING_COLUMNS).join(Slot, Booking.slot_id == Slot.id).where(day_range).order_by(Booking.id)
+    for booking in session.execute(statement):
+        bookings.setdefault(booking.slot_id, []).append(booking)
     sheet = []
     for game in games:
         slots = slots_by_game.get(game.id, [])
@@ -72,39 +94,36 @@ def _sheet_games(session: Session, query: SheetQuery) -> list[Game]:
     return list(session.scalars(statement.limit(GAMES_PER_PAGE).offset((page - 1) * GAMES_PER_PAGE)))
 
 
-def _slots_of_days(session: Session, bounds: dict[uuid.UUID, tuple[datetime, datetime]]) -> dict[uuid.UUID, list[Slot]]:
-    if not bounds:
-        return {}
+def _day_range(games: list[Game], days: dict[uuid.UUID, date]):
+    """Slots starting on each game's day: one range per distinct local day and zone, not one per game."""
+    games_by_bounds: dict[tuple[datetime, datetime], list[uuid.UUID]] = {}
+    for game in games:
+        bounds = local_days_bounds(game.timezone, days[game.id], days[game.id])
+        games_by_bounds.setdefault(bounds, []).append(game.id)
     ranges = [
-        (Slot.game_id == game_id) & (Slot.starts_at >= lower) & (Slot.starts_at < upper)
-        for game_id, (lower, upper) in bounds.items()
+        Slot.game_id.in_(ids) & (Slot.starts_at >= lower) & (Slot.starts_at < upper)
+        for (lower, upper), ids in games_by_bounds.items()
     ]
-    found: dict[uuid.UUID, list[Slot]] = {}
-    for slot in session.scalars(select(Slot).where(or_(*ranges)).order_by(Slot.game_id, Slot.starts_at)):
-        found.setdefault(slot.game_id, []).append(slot)
-    return found
-
-
-def _bookings_of(session: Session, slot_ids: list[int]) -> dict[int, list[Booking]]:
-    found: dict[int, list[Booking]] = {}
-    for start in range(0, len(slot_ids), 1000):
-        chunk = slot_ids[start:start + 1000]
-        for booking in session.scalars(select(Booking).where(Booking.slot_id.in_(chunk)).order_by(Booking.id)):
-            found.setdefault(booking.slot_id, []).append(booking)
-    return found
+    return or_(*ranges) if ranges else false()
 
 
 def search_bookings(session: Session, q: str, *, limit: int = 50, offset: int = 0) -> list[Booking]:
     """Bookings whose reference is ``q``, or whose email, name or phone contains it (any case), newest first."""
+    statement = search_statement(q, limit=limit, offset=offset)
+    return [] if statement is None else list(session.scalars(statement))
+
+
+def search_statement(q: str, *, limit: int, offset: int):
+    """The look-up's query (None for a blank ``q``). On PostgreSQL each ILIKE is served by its
+    column's trigram index (migration 0009_lookup_index), the reference by its unique index."""
     match = text_match(q)
     if match is None:
-        return []
-    statement = (
+        return None
+    return (
         select(Booking).options(joinedload(Booking.slot).joinedload(Slot.game))
         .where(match).order_by(Booking.created_at.desc(), Booking.id.desc())
         .limit(limit).offset(offset)
     )
-    return list(session.scalars(statement))
 
 
 def text_match(q: str | None):
@@ -199,7 +218,7 @@ def list_games(session: Session) -> list[Game]:
 
 def slot_bookings(session: Session, slot_id: int) -> list[Booking]:
     """Every booking of one slot, confirmed and cancelled."""
-    return _bookings_of(session, [slot_id]).get(slot_id, [])
+    return list(session.scalars(select(Booking).where(Booking.slot_id == slot_id).order_by(Booking.id)))
 
 
 def all_games(session: Session) -> list[Game]:

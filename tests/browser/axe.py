@@ -20,6 +20,10 @@ _DANGLING_REFERENCES = """() => [...document.querySelectorAll('[aria-describedby
   ['aria-describedby', 'aria-labelledby'].flatMap(attr => (el.getAttribute(attr) || '').split(/\\s+/)
     .filter(id => id && !document.getElementById(id)).map(id => `${el.outerHTML.slice(0, 80)} ${attr}=${id}`)))"""
 
+# Every id on the page names one element (axe no longer counts a repeated id as serious).
+_DUPLICATE_IDS = """() => { const seen = {}; document.querySelectorAll('[id]').forEach(el => { seen[el.id] = (seen[el.id] || 0) + 1; });
+  return Object.keys(seen).filter(id => seen[id] > 1).map(id => `${id} (${seen[id]} elements)`); }"""
+
 
 def install_axe() -> str:
     """axe-core's source, installed from npm into tests/browser/node_modules when missing."""
@@ -33,11 +37,12 @@ def install_axe() -> str:
 
 
 def serious_violations(page, axe_source: str) -> list[str]:
-    """axe's serious and critical WCAG 2.1 AA violations on the page, and dangling ARIA references."""
+    """axe's serious and critical WCAG 2.1 AA violations on the page, repeated ids and dangling ARIA references."""
     page.add_script_tag(content=axe_source)
     result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
     found = [
         f"{v['id']} ({v['impact']}): {node['target']} {node.get('failureSummary', '')[:160]}"
         for v in result["violations"] if v["impact"] in BLOCKING for node in v["nodes"]
     ]
+    found += [f"duplicate id: {duplicate}" for duplicate in page.evaluate(_DUPLICATE_IDS)]
     return found + [f"dangling reference: {ref}" for ref in page.evaluate(_DANGLING_REFERENCES)]

@@ -33,13 +33,13 @@ def server(app):
 
 @pytest.fixture
 def venue(app, clock, make_game):
-    """A game with a price and instructions, a confirmed booking and a cancelled one."""
+    """A game with a price and instructions, two confirmed bookings and a cancelled one."""
     game = make_game(name="Clockwork Tower", description="Stop the clock.", price=2500, currency="GBP",
                      price_per="player", location="Room 2", instructions="Arrive 10 minutes early.",
                      cancel_cutoff_minutes=60)
     fill(game, clock)
     made = [service.book_slot(db.session, BookingRequest(slot_at(game, TEN.replace(hour=h)).id, "Ada", "a@example.com", 2),
-                              clock.now()) for h in (14, 15)]
+                              clock.now()) for h in (14, 15, 16)]
     service.cancel_booking(db.session, made[1].booking.reference, made[1].cancel_token, clock.now())
     links = [f"/bookings/{m.booking.reference}?token={m.cancel_token}" for m in made]
     return game, made[0], links

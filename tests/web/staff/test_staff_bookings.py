@@ -1,6 +1,7 @@
 """Staff booking pages: the day sheet, the look-up, a booking's page, cancel, attendance, note, audit."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -42,6 +43,35 @@ def test_day_sheet_lists_each_slot_with_its_bookings_and_marks(staff_client, clo
     assert "Crypt" in html and made.reference in html and "Ada Lovelace" in html and "+44 20 7946 0000" in html
     assert "2/4 seats taken" in html and "blocked: Broken lock" in html
     assert "date=2027-01-12" in html and "date=2027-01-14" in html  # previous and next day
+
+
+def test_day_sheet_has_one_csrf_token_unique_ids_and_working_attendance_buttons(staff_client, clock, make_game):
+    game = make_game(name="Crypt", slug="crypt")
+    fill(game, clock)
+    ada, bob = _book(slot_at(game, TEN), clock), _book(slot_at(game, TEN), clock, name="Bob Byte", email="bob@example.com")
+    gone = _book(slot_at(game, TEN + timedelta(hours=1)), clock, name="Cy Cancelled", email="cy@example.com")
+    assert service.cancel_once(db.session, gone, clock.now())
+    db.session.commit()
+    sheet = "/admin/bookings?date=2027-01-13&game=crypt"
+    _, html = _page(staff_client, sheet)
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert html.count('name="csrf_token"') == 2  # the sheet's one form, and logging out
+    assert 'id="sheet-actions"' in html and "10:00–11:00" in html and "11:00–12:00" in html
+    for made in (ada, bob):
+        assert f'formaction="/admin/bookings/{made.reference}/attendance" name="status" value="arrived"' in html
+    assert f"/admin/bookings/{gone.reference}/attendance" not in html  # nothing to mark on a cancelled booking
+
+    # What the browser sends for bob's "Arrived": the shared form's fields, to the button's address.
+    response = post_form(staff_client, sheet, {"back": "sheet", "status": "arrived"},
+                         url=f"/admin/bookings/{bob.reference}/attendance")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"game=crypt#b-{bob.reference}")
+    db.session.expire_all()
+    assert db.session.get(Booking, bob.id).attendance.value == "arrived"
+    assert db.session.get(Booking, ada.id).attendance.value == "expected"
+    _, html = _page(staff_client, sheet)
+    assert f'formaction="/admin/bookings/{bob.reference}/attendance" name="status" value="arrived"' not in html
+    assert f'formaction="/admin/bookings/{bob.reference}/attendance" name="status" value="no_show"' in html
 
 
 def test_day_sheet_defaults_to_each_games_own_today(staff_client, clock, make_game):
