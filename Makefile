@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/staff_edits.py
 	$(BIN)/python bench/booking_load.py
 	$(BIN)/python bench/hook_overhead.py
+	$(BIN)/python bench/outbox_delivery.py
 	$(BIN)/python bench/customer_pages.py
 	$(BIN)/python bench/staff_day.py
 	$(BIN)/python bench/scale.py --sizes 1000:14,10000:14

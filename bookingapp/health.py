@@ -1,11 +1,12 @@
-"""`GET /healthz`: is the database there, is Redis, and what did maintenance do last."""
+"""`GET /healthz`: is the database there, is Redis, what did maintenance do last, how the outbox stands."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app
 from sqlalchemy import select, text
 
-from bookingapp.extensions import db, redis_client
+from bookingapp.extensions import db, now, redis_client
 from bookingapp.models import MaintenanceRun, RunTrigger, UnitStatus
+from bookingapp.services import delivery
 from bookingapp.services.leases import REDIS_ERRORS
 from bookingapp.services.runs import error_line, run_to_json
 
@@ -22,6 +23,7 @@ def healthz():
         "database": database,
         "redis": redis_state,
         "maintenance": _maintenance() if database == "ok" else None,
+        "outbox": _outbox() if database == "ok" else None,
     }
     return body, 200 if database == "ok" else 503
 
@@ -52,6 +54,18 @@ def _maintenance() -> dict:
         "enabled": current_app.config["SLOTS_MAINTENANCE_ENABLED"],
         "last_run": _run(db.session.scalar(newest)),
         "last_daily_run": _run(db.session.scalar(newest.where(MaintenanceRun.trigger == RunTrigger.DAILY))),
+    }
+
+
+def _outbox() -> dict:
+    """How long the longest-waiting due message has waited, and how many wait or failed."""
+    counts = delivery.counts()
+    age = delivery.oldest_due_age(now())
+    return {
+        "delivery_enabled": current_app.config["OUTBOX_DELIVERY_ENABLED"],
+        "pending": counts.get("pending", 0),
+        "failed": counts.get("failed", 0),
+        "oldest_due_age_seconds": None if age is None else round(age, 1),
     }
 
 

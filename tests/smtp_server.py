@@ -3,10 +3,13 @@
 ``refuse(451)`` (or 550) makes it answer every message with that code until ``accept()``;
 ``stop()`` and ``start()`` take it down and bring it back on the same port, so the app's
 MAIL_URL stays right. With ``credentials`` it asks for a login (AUTH over the plain
-connection: the tests have no certificate). Messages come back parsed (``email.policy.default``).
+connection: the tests have no certificate). ``stall()`` holds every message at DATA,
+unanswered, until ``release()``, which refuses what it held (451): a sender killed
+meanwhile has delivered nothing. Messages come back parsed (``email.policy.default``).
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,6 +25,11 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, _server, _session, envelope):
+        if self.server.stalling:
+            self.server.stalled += 1
+            while self.server.stalling:
+                await asyncio.sleep(0.02)
+            return REPLIES[451]
         with self.server.lock:
             if self.server.refusing is not None:
                 self.server.refused += 1
@@ -41,6 +49,8 @@ class SmtpServer:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refusing: int | None = None
         self.refused = 0
+        self.stalling = False
+        self.stalled = 0  # messages held at DATA so far
         self._controller: Controller | None = None
 
     @property
@@ -55,6 +65,7 @@ class SmtpServer:
             self._controller.start()
 
     def stop(self) -> None:
+        self.stalling = False  # a held message is answered, so the server can stop
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -69,6 +80,14 @@ class SmtpServer:
 
     def accept(self) -> None:
         self.refusing = None
+
+    def stall(self) -> None:
+        """Hold each message at DATA without an answer (the sender waits) until ``release()``."""
+        self.stalling = True
+
+    def release(self) -> None:
+        """Answer the held messages 451 (not kept) and accept the next ones."""
+        self.stalling = False
 
     def to(self, address: str) -> list[EmailMessage]:
         """The messages received for ``address``, in arrival order."""

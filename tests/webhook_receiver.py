@@ -34,7 +34,8 @@ class Receiver:
     """A ThreadingHTTPServer on a free port of 127.0.0.1.
 
     ``answers`` is a list of statuses to give, one per request (then 200); the word
-    ``"stall"`` makes that request wait, unanswered, until the receiver stops.
+    ``"stall"`` makes that request wait, unanswered, until the receiver stops, and
+    ``"trickle"`` sends a status line, then one header byte at a time until it stops.
     """
 
     def __init__(self):
@@ -52,6 +53,15 @@ class Receiver:
                     answer = receiver.answers.pop(0) if receiver.answers else 200
                 if answer == "stall":
                     receiver._release.wait()
+                    return
+                if answer == "trickle":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    while not receiver._release.wait(0.05):
+                        try:
+                            self.wfile.write(b"X")
+                            self.wfile.flush()
+                        except OSError:
+                            return
                     return
                 self.send_response(int(answer))
                 if 300 <= int(answer) < 400:

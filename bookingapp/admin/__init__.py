@@ -44,4 +44,4 @@ def _admins_only():
     return render_template("admin/forbidden.html", message=message), 403
 
 
-from bookingapp.admin import auth, bookings, routes, tokens, users, webhooks  # noqa: E402,F401  (registers the views on bp)
+from bookingapp.admin import auth, bookings, outbox, routes, tokens, users, webhooks  # noqa: E402,F401  (registers the views on bp)

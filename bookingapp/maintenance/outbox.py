@@ -20,6 +20,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, has_app_context, request
 
+from bookingapp.core.pacing import Pacer, responsive_gil
 from bookingapp.extensions import redis_client, redis_key
 from bookingapp.maintenance.pool import submit
 from bookingapp.services import outbox
@@ -28,8 +29,11 @@ from bookingapp.services.outbox_due import SharedDue
 
 log = logging.getLogger("bookingapp.outbox")
 
-BATCH = 100  # rows per deliver_due call; a task goes on while calls come back full...
-MAX_BATCHES = 50  # ...up to this many, then leaves the rest to the next response
+# Rows per deliver_due call: a task goes on while calls come back full, resting three times
+# as long as each batch took (as the daily run does: the worker it shares keeps serving
+# requests), up to MAX_BATCHES, then leaves the rest to the next response.
+BATCH = 20
+MAX_BATCHES = 50
 # A due row that another worker is claiming right now stays "due" for a moment: look
 # again this soon, not at every response.
 MIN_GAP_SECONDS = 1.0
@@ -158,10 +162,12 @@ def _deliver(app: Flask, memo: OutboxMemo) -> None:
     from bookingapp.services import delivery
 
     clock = app.extensions["clock"]
-    for _ in range(MAX_BATCHES):
-        report = delivery.deliver_due(clock.now(), limit=BATCH)
-        if report.sent + report.retried + report.failed < BATCH:
-            break
+    pace = Pacer(lambda: True)
+    with responsive_gil():
+        for _ in range(MAX_BATCHES):
+            pace()
+            if delivery.deliver_due(clock.now(), limit=BATCH).total < BATCH:
+                break
     heard, shared = memo.heard, _shared(app)
     version = _version(shared, memo)  # read before the database, so a lowering after it wins
     due = delivery.next_due_at()

@@ -214,6 +214,15 @@ class FileTransport:
         pass
 
 
+def eml_file(message: OutboxMessage) -> Path | None:
+    """The .eml file the embedded default wrote for ``message`` (the newest, if sent again), or None."""
+    folder = Path(current_app.instance_path) / MAIL_DIR
+    if not folder.is_dir():
+        return None
+    found = sorted(folder.glob(f"*-{_left(message.message_id)}.eml"))
+    return found[-1] if found else None
+
+
 def _left(message_id: str) -> str:
     return message_id.strip("<>").split("@", 1)[0][:12]
 

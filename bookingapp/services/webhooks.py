@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -151,6 +152,8 @@ def _target(url: object, address: str = "") -> Target:
     host = parts.hostname or ""
     if not host:
         raise ValidationError({"url": "must name a host, e.g. https://example.com/hooks"})
+    if port == 0:
+        raise ValidationError({"url": "must not name port 0"})
     if _ip(host) is None and not _valid_name(host):
         raise ValidationError({"url": f"has a host name that is not valid: {host[:100]}"})
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -430,21 +433,40 @@ def post(message: OutboxMessage, now: datetime, *, timeout: float | None = None)
 
 
 def _send(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """One POST to ``target.address`` (Host, TLS name and certificate: ``target.host``); its status."""
+    """One POST to ``target.address`` (Host, TLS name and certificate: ``target.host``); its status.
+
+    ``timeout`` bounds the whole attempt, not each read: a receiver that trickles its
+    answer a byte at a time is cut off too.
+    """
     cls = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
     connection = cls(target.host, target.port, timeout=timeout)
     # Connect to the address checked above, not to whatever the name resolves to by now.
     connection._create_connection = lambda _address, *args: socket.create_connection(
         (target.address, target.port), *args)
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        if connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(64 * 1024)  # the answer's body is not kept; read a little so the connection closes cleanly
+        if expired.is_set():
+            raise TimeoutError
         return response.status
-    except TimeoutError:
-        raise DeliveryError(f"no answer within {timeout:g} s", status=None, permanent=False) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise DeliveryError(f"could not post: {type(exc).__name__}: {exc}"[:500],
-                                      status=None, permanent=False) from None
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise DeliveryError(f"no answer within {timeout:g} s", status=None, permanent=False) from None
+        raise DeliveryError(f"could not post: {type(exc).__name__}: {exc}"[:500], status=None, permanent=False) from None
     finally:
+        watchdog.cancel()
         connection.close()

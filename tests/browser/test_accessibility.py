@@ -90,7 +90,7 @@ def test_staff_pages_pass_axe(request, viewport, server, venue, staff_user, axe_
         "/admin/", "/admin/games/new", f"/admin/games/{game.id}/edit", f"/admin/games/{game.id}/progress",
         f"/admin/games/{game.id}/deactivate", "/admin/runs", "/admin/bookings?date=2027-01-13",
         "/admin/bookings/search?q=ada", f"/admin/bookings/{reference}", f"/admin/bookings/{reference}/cancel",
-        f"/admin/slots/{slot_id}", "/admin/tokens", "/admin/users", "/admin/webhooks", "/admin/audit",
+        f"/admin/slots/{slot_id}", "/admin/tokens", "/admin/users", "/admin/webhooks", "/admin/audit", "/admin/outbox",
     ]
     problems += [p for url in urls for p in _check(page, server.url + url, axe_source)]
     page.goto(server.url + f"/admin/games/{game.id}/edit")

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bookingapp.extensions import db
 from bookingapp.maintenance import outbox as lazy
 from bookingapp.models import OutboxMessage, OutboxStatus
-from bookingapp.services import outbox_due
+from bookingapp.services import delivery, outbox_due
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.bookings import book_slot
 from tests.booking_helpers import fill, slot_at
@@ -26,46 +25,15 @@ PAGE = "/no-such-page"  # any page triggers; one that answers 404 needs nothing 
 
 
 @pytest.fixture
-def app_settings(request):
-    return {"OUTBOX_DELIVERY_ENABLED": True, "OUTBOX_RECHECK_SECONDS": 5, **getattr(request, "param", {})}
-
-
-class FakeDeliverer:
-    """Stands in for the deliverer: marks due rows sent, in the pool's own session, and notes the recipients."""
-
-    def __init__(self):
-        self.sent: list[str] = []
-
-    def deliver_due(self, now, *, limit=100):
-        due = (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
-        rows = db.session.scalars(select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)).all()
-        for row in rows:
-            row.status, row.sent_at = OutboxStatus.SENT, now
-            self.sent.append(row.recipient)
-        db.session.commit()
-        return SimpleNamespace(sent=len(rows), retried=0, failed=0)
-
-    def next_due_at(self):
-        value = db.session.scalar(select(func.min(OutboxMessage.next_attempt_at))
-                                  .where(OutboxMessage.status == OutboxStatus.PENDING))
-        db.session.rollback()
-        return value
-
-
-@pytest.fixture(autouse=True)
-def delivery(monkeypatch):
-    import bookingapp.services
-
-    fake = FakeDeliverer()
-    monkeypatch.setitem(sys.modules, "bookingapp.services.delivery", fake)
-    monkeypatch.setattr(bookingapp.services, "delivery", fake, raising=False)
-    return fake
+def app_settings(request, smtp_server):
+    return {"OUTBOX_DELIVERY_ENABLED": True, "OUTBOX_RECHECK_SECONDS": 5, "MAIL_URL": smtp_server.url,
+            **getattr(request, "param", {})}
 
 
 @pytest.fixture
-def sent(delivery):
-    """The recipients of what was sent so far, in order."""
-    return lambda: list(delivery.sent)
+def sent(smtp_server):
+    """The recipients of what the SMTP server received so far, in order."""
+    return lambda: [str(message["To"]) for message in smtp_server.messages]
 
 
 def _memo(app) -> lazy.OutboxMemo:
@@ -97,7 +65,7 @@ def _statuses() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def counted(monkeypatch, delivery):
+def counted(monkeypatch):
     """Count the look-ups and passes: the deliverer's calls and the shared time's reads."""
     calls = {"next_due_at": 0, "deliver_due": 0, "read": 0}
 
@@ -231,7 +199,7 @@ def test_with_delivery_off_responses_send_nothing(app, clock, make_game, sent):
 
 
 def test_a_failing_pass_never_reaches_the_response_and_is_tried_again(app, clock, make_game,
-                                                                       monkeypatch, caplog, sent, delivery):
+                                                                       monkeypatch, caplog, sent):
     game = make_game()
     fill(game, clock)
     _book(slot_at(game, DAY_AFTER), clock)
@@ -248,7 +216,7 @@ def test_a_failing_pass_never_reaches_the_response_and_is_tried_again(app, clock
     assert len(sent()) == 1
 
 
-def test_one_delivery_task_per_process_at_a_time(app, clock, make_game, monkeypatch, sent, delivery):
+def test_one_delivery_task_per_process_at_a_time(app, clock, make_game, monkeypatch, sent):
     import threading
 
     game = make_game()

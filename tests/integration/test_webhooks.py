@@ -114,6 +114,18 @@ def test_a_stalled_receiver_times_out_and_a_redirect_is_not_followed(any_app, cl
     assert len(receiver.requests) == 2  # nothing went to the Location
 
 
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(any_app, clock, make_game, receiver):
+    game = make_game()
+    fill(game, clock)
+    _register(receiver.url, ["booking.confirmed"])
+    _book(slot_at(game, DAY_AFTER), clock)
+    [row] = _deliveries()
+    receiver.answers = ["trickle"]  # each byte comes well inside the timeout; the whole answer never does
+    with pytest.raises(webhooks.DeliveryError) as slow:
+        webhooks.post(row, clock.now(), timeout=0.5)
+    assert slow.value.status is None and "no answer within 0.5 s" in str(slow.value)
+
+
 def test_a_closed_port_is_a_connection_error_with_no_status(any_app, clock, make_game):
     from tests.conftest import free_port
 
@@ -240,6 +252,8 @@ def test_registering_refuses_bad_urls_and_events_with_clear_messages(any_app):
         ("", ["booking.confirmed"], "url", "is required"),
         ("http://exa mple.com/", ["booking.confirmed"], "url", "spaces"),
         ("http://host:99999/", ["booking.confirmed"], "url", "not a valid URL"),
+        ("http://[::1/", ["booking.confirmed"], "url", "not a valid URL"),
+        ("http://127.0.0.1:0/", ["booking.confirmed"], "url", "port 0"),
         ("http://-bad-.example/", ["booking.confirmed"], "url", "not valid"),
         ("http://" + "a" * 2000 + ".com/", ["booking.confirmed"], "url", "at most 2000"),
         ("http://no-such-host.invalid/", ["booking.confirmed"], "url", "does not resolve"),
