@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bookingapp.extensions import db
+from bookingapp.models import StaffRole, StaffUser
 from bookingapp.services.accounts import create_api_token
 
 from tests.staff_helpers import PASSWORD, post_form
@@ -61,3 +62,13 @@ def drain_pool(app):
     yield drain
     if "slots_pool" in app.extensions:
         drain()
+
+
+@pytest.fixture
+def desk_client(app, password_hash):
+    """A test client logged in as a desk user (bookings and the day, no games, users or tokens)."""
+    db.session.add(StaffUser(username="dana", password_hash=password_hash, role=StaffRole.DESK))
+    db.session.commit()
+    client = app.test_client()
+    assert post_form(client, "/admin/login", {"username": "dana", "password": PASSWORD}).status_code == 302
+    return client

@@ -8,17 +8,8 @@ from bookingapp.extensions import db
 from bookingapp.models import AuditEvent, Game, StaffRole, StaffUser
 from bookingapp.services.accounts import authenticate
 
-from tests.staff_helpers import PASSWORD, post_form
+from tests.staff_helpers import post_form
 from tests.web.staff.test_staff_games import VALID
-
-
-@pytest.fixture
-def desk_client(app, password_hash):
-    db.session.add(StaffUser(username="dana", password_hash=password_hash, role=StaffRole.DESK))
-    db.session.commit()
-    client = app.test_client()
-    assert post_form(client, "/admin/login", {"username": "dana", "password": PASSWORD}).status_code == 302
-    return client
 
 
 def test_a_desk_user_gets_403_on_game_edits_users_and_tokens(desk_client, make_game):

@@ -8,26 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from bookingapp.extensions import db
-from bookingapp.models import AuditEvent, OutboxMessage, OutboxStatus, StaffRole, StaffUser, WebhookEndpoint
+from bookingapp.models import AuditEvent, OutboxMessage, OutboxStatus, WebhookEndpoint
 from bookingapp.services import webhooks
 from bookingapp.services.booking_input import BookingRequest
 from bookingapp.services.bookings import book_slot
 
 from tests.booking_helpers import fill, slot_at
-from tests.staff_helpers import PASSWORD, post_form
+from tests.staff_helpers import post_form
 from tests.webhook_receiver import Receiver
 
 DAY_AFTER = datetime(2027, 1, 15, 10, 0, tzinfo=timezone.utc)
 SECRET = re.compile(r'<code class="secret">([0-9a-f]{64})</code>')
-
-
-@pytest.fixture
-def desk_client(app, password_hash):
-    db.session.add(StaffUser(username="dana", password_hash=password_hash, role=StaffRole.DESK))
-    db.session.commit()
-    client = app.test_client()
-    assert post_form(client, "/admin/login", {"username": "dana", "password": PASSWORD}).status_code == 302
-    return client
 
 
 def _endpoints():
